@@ -1,0 +1,5 @@
+// GET /balance and GET /users/{userId}/balance
+import { service } from '../lib/app.js';
+import { endpoint, jsonResponse, orderedObjectJson } from '../lib/http.js';
+
+export const handler = endpoint({ operation: 'balance' }, async ({ userId }) => jsonResponse(orderedObjectJson(await service.balance(userId))));

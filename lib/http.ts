@@ -1,0 +1,138 @@
+// The HTTP edge shared by every handler: a middy stack that reads and validates the request
+// (path, query, headers, body), and the one place where errors become problem+json.
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ZodType, z } from 'zod';
+import { ApiError, type FieldError } from './errors.js';
+import type { Route } from './routes.js';
+import { idempotencyKeySchema, userIdSchema } from './schemas.js';
+import type { Idempotency, Reply } from './service.js';
+
+export type Event = APIGatewayProxyEventV2;
+export type Response = APIGatewayProxyStructuredResultV2;
+
+/** SPEC: 16384 bytes is still accepted, one more is not. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const JSON_TYPE = 'application/json';
+const PROBLEM_TYPE = 'application/problem+json';
+
+export function problemResponse(error: ApiError): Response {
+  return {
+    statusCode: error.status,
+    headers: { 'content-type': PROBLEM_TYPE, ...error.headers },
+    body: JSON.stringify(error.toProblem()),
+  };
+}
+
+export const jsonResponse = (body: string, statusCode = 200, headers: Record<string, string> = {}): Response => ({
+  statusCode,
+  headers: { 'content-type': statusCode >= 400 ? PROBLEM_TYPE : JSON_TYPE, ...headers },
+  body,
+});
+
+export const replyResponse = (reply: Reply): Response =>
+  jsonResponse(reply.body, reply.status, reply.replayed ? { 'idempotent-replayed': 'true' } : {});
+
+/** JSON text of an object whose keys keep the given order (JS objects put "123" first). */
+export const orderedObjectJson = (entries: [string, unknown][]) =>
+  `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`;
+
+function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix: string[] = []): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field' }));
+    return [{ path: path.join('.'), message: issue.message }];
+  });
+}
+
+/** Validates `value` or throws 400 VALIDATION_FAILED listing every problem. */
+export function validate<T extends ZodType>(schema: T, value: unknown, where: string, prefix: string[] = []): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ApiError('VALIDATION_FAILED', `The ${where} is not valid.`, fieldErrors(result.error.issues, prefix));
+}
+
+function readJsonBody(event: Event): unknown {
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`);
+  if (bytes.length === 0) throw new ApiError('VALIDATION_FAILED', 'A JSON body is required.', [{ path: '', message: 'required' }]);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ApiError('VALIDATION_FAILED', 'The body is not valid JSON.', [{ path: '', message: 'must be valid JSON' }]);
+  }
+}
+
+/** Key order must not matter: {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function header(event: Event, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+export interface Request<B, Q> {
+  userId: string;
+  body: B;
+  query: Q;
+  idempotency?: Idempotency;
+}
+
+interface EndpointOptions<BS extends ZodType | undefined, QS extends ZodType | undefined> {
+  operation: Route['operation'];
+  body?: BS;
+  query?: QS;
+}
+
+type Out<S> = S extends ZodType ? z.output<S> : undefined;
+
+/** Wraps a route's logic in the shared middy stack: parsing and validation in, problem+json out. */
+export function endpoint<BS extends ZodType | undefined = undefined, QS extends ZodType | undefined = undefined>(
+  options: EndpointOptions<BS, QS>,
+  run: (request: Request<Out<BS>, Out<QS>>) => Promise<Response>,
+) {
+  return middy<Event, Response>()
+    .use(problemJson())
+    .handler(async (event) => {
+      const userId = validate(userIdSchema, event.pathParameters?.userId ?? 'default', 'path', ['userId']);
+      let body: unknown;
+      let idempotency: Idempotency | undefined;
+      if (options.body) {
+        const raw = readJsonBody(event);
+        body = validate(options.body, raw, 'body');
+        const key = header(event, 'idempotency-key');
+        if (key !== undefined) {
+          validate(idempotencyKeySchema, key, 'Idempotency-Key header', ['Idempotency-Key']);
+          const fingerprint = createHash('sha256').update(`${options.operation}\n${canonicalJson(raw)}`).digest('base64url');
+          idempotency = { key, fingerprint };
+        }
+      }
+      const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
+      return run({ userId, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
+    });
+}
+
+/** The one error mapper: known refusals keep their status; anything else is a bare 500. */
+export function problemJson(): middy.MiddlewareObj<Event, Response> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      if (error instanceof ApiError) {
+        request.response = problemResponse(error);
+        return;
+      }
+      console.error('unhandled error', error);
+      request.response = problemResponse(new ApiError('INTERNAL', 'The service failed to answer; the request may be retried.'));
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// GET /openapi.json: an OpenAPI 3.1 document generated from the schemas that validate requests.
+import { z } from 'zod';
+import {
+  addBodySchema,
+  addItemSchema,
+  balanceSchema,
+  breakdownSchema,
+  idempotencyKeySchema,
+  ledgerPageSchema,
+  problemSchema,
+  spendBodySchema,
+  transactionsQuerySchema,
+  userIdSchema,
+} from './schemas.js';
+import { ROUTES, type Route } from './routes.js';
+
+// Timestamps are transformed after validation; the document describes what clients send.
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'input') => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const json = (s: z.ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+
+const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
+
+const OPERATIONS: Record<Route['operation'], Record<string, unknown>> = {
+  add: {
+    summary: 'Record a transaction: a positive add opens a lot, a negative one deducts from the payer oldest first',
+    parameters: [idempotencyHeader],
+    requestBody: { required: true, ...json(addBodySchema, 'input') },
+    responses: { 200: { description: 'The recorded transaction', ...json(addItemSchema) } },
+  },
+  spend: {
+    summary: 'Spend points, oldest first across payers',
+    parameters: [idempotencyHeader],
+    requestBody: { required: true, ...json(spendBodySchema, 'input') },
+    responses: { 200: { description: 'Points taken from each payer, in the order first drawn on', ...json(breakdownSchema) } },
+  },
+  balance: {
+    summary: 'Balance of every payer the user ever had',
+    responses: { 200: { description: 'Payer to points', ...json(balanceSchema) } },
+  },
+  transactions: {
+    summary: 'The ledger in recorded order',
+    parameters: Object.entries((schema(transactionsQuerySchema).properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
+    responses: { 200: { description: 'A page of the ledger', ...json(ledgerPageSchema) } },
+  },
+  openapi: {
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+  },
+};
+
+export function openApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const userParameter = route.path.includes('{userId}') ? [{ name: 'userId', in: 'path', required: true, schema: schema(userIdSchema) }] : [];
+    const operation = OPERATIONS[route.operation];
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = {
+      ...operation,
+      operationId: `${route.operation}${userParameter.length ? 'ForUser' : ''}`,
+      parameters: [...userParameter, ...((operation.parameters as unknown[]) ?? [])],
+      responses: {
+        ...(operation.responses as object),
+        400: problem('Validation failed, or the ledger refuses the request (see code)'),
+        404: problem('Unknown route'),
+        405: problem('Method not allowed'),
+        ...(route.method === 'POST'
+          ? { 413: problem('Body over 16 KiB'), 422: problem('Idempotency-Key reused with a different body') }
+          : {}),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Points', version: '1.0.0', description: 'A points ledger: payers give points, users spend them oldest first.' },
+    paths,
+    components: { schemas: { Problem: schema(problemSchema, 'output') } },
+  };
+}

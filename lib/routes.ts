@@ -1,0 +1,28 @@
+// The route table: serverless.yml wires these (a test checks it), the fallback handler answers
+// 404/405 from it, and the OpenAPI document lists it.
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway path template. */
+  path: string;
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'openapi';
+}
+
+const userRoutes = (method: Route['method'], operation: Route['operation']): Route[] => [
+  { method, path: `/${operation}`, operation },
+  { method, path: `/users/{userId}/${operation}`, operation },
+];
+
+export const ROUTES: readonly Route[] = [
+  ...userRoutes('POST', 'add'),
+  ...userRoutes('POST', 'spend'),
+  ...userRoutes('GET', 'balance'),
+  ...userRoutes('GET', 'transactions'),
+  { method: 'GET', path: '/openapi.json', operation: 'openapi' },
+];
+
+const matcher = (template: string) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+').replaceAll('.', '\\.')}$`);
+
+/** The methods allowed on a path; empty when no route has that path. */
+export function allowedMethods(path: string): string[] {
+  return ROUTES.filter((route) => matcher(route.path).test(path)).map((route) => route.method);
+}

