@@ -1,0 +1,19 @@
+// The real DynamoDB store on the run's DynamoDB Local, for tests below the HTTP layer.
+import { inject } from 'vitest';
+import { DynamoStore, createClient } from '../../lib/dynamo-store.js';
+import { PointsService } from '../../lib/service.js';
+
+/** A store; with `failAfterWrites` its client crashes after that many writes (the failpoint). */
+export function makeStore(failAfterWrites?: number): DynamoStore {
+  const saved = process.env.POINTS_FAILPOINT_AFTER_WRITES;
+  if (failAfterWrites === undefined) delete process.env.POINTS_FAILPOINT_AFTER_WRITES;
+  else process.env.POINTS_FAILPOINT_AFTER_WRITES = String(failAfterWrites);
+  try {
+    return new DynamoStore(createClient(inject('dynamoEndpoint')), inject('table'));
+  } finally {
+    if (saved === undefined) delete process.env.POINTS_FAILPOINT_AFTER_WRITES;
+    else process.env.POINTS_FAILPOINT_AFTER_WRITES = saved;
+  }
+}
+
+export const makeService = (failAfterWrites?: number) => new PointsService(makeStore(failAfterWrites));
