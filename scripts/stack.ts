@@ -116,6 +116,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
         LAMBDA_PORT: String(lambdaPort),
         DYNAMODB_ENDPOINT: options.dynamoEndpoint,
         TABLE_NAME: options.table,
+        ESBUILD_WORK_FOLDER: `.esbuild-offline-${options.port}`,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         SLS_TELEMETRY_DISABLED: '1',
       },
