@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -27,7 +28,7 @@ import {
 import { seqKey, type Account, type OpenLot, type PayerBalance, type Pending } from './ledger.js';
 import { countRequest, metricsEnabled } from './metrics.js';
 import type { LedgerItem } from './schemas.js';
-import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
+import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type NewRecord, type Store } from './store.js';
 
 export const tableName = () => process.env.TABLE_NAME || 'points';
 
@@ -72,6 +73,7 @@ const PAYER_SEPARATOR = '\u0001'; // control characters are refused in payers, s
 const payerPrefix = (payer: string) => `${payer}${PAYER_SEPARATOR}`;
 const seqOfSk = (sk: string) => Number(sk.slice(2));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
 
 const WRITE_COMMANDS = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 
@@ -157,6 +159,9 @@ interface AccountItem {
   pend?: Pending;
 }
 
+const storedBalances = (balances: ReadonlyMap<string, PayerBalance>): AccountItem['bal'] =>
+  [...balances].map(([payer, { balance, first }]) => [payer, balance, first]);
+
 function toAccount(item: AccountItem | undefined): Account {
   if (!item) return { version: 0, seq: 0, total: 0, balances: new Map() };
   return {
@@ -231,8 +236,12 @@ export class DynamoStore implements Store {
         new QueryCommand({
           TableName: this.table,
           IndexName: payer === undefined ? 'open' : 'payerOpen',
-          KeyConditionExpression: payer === undefined ? 'pk = :u' : 'pk = :u AND begins_with(po, :p)',
-          ExpressionAttributeValues: { ':u': userId, ...(payer === undefined ? {} : { ':p': payerPrefix(payer) }) },
+          // Explicit ranges, same items as `pk = :u` and begins_with: every order key starts with
+          // a year's digit, and no payer holds \u0002. DynamoDB Local then seeks straight to the
+          // open lots instead of stepping over every closed one (7x faster with 50,000 records).
+          KeyConditionExpression: payer === undefined ? 'pk = :u AND o >= :from' : 'pk = :u AND po BETWEEN :from AND :to',
+          ExpressionAttributeValues:
+            payer === undefined ? { ':u': userId, ':from': '0' } : { ':u': userId, ':from': payerPrefix(payer), ':to': `${payer}\u0002` },
           ConsistentRead: true,
           Limit: Math.min(1000, Math.max(10, guess)),
           ExclusiveStartKey: startKey,
@@ -260,7 +269,7 @@ export class DynamoStore implements Store {
     };
     if (account.seq !== undefined) set('seq', account.seq);
     if (account.total !== undefined) set('total', account.total);
-    if (account.balances) set('bal', [...account.balances].map(([payer, { balance, first }]) => [payer, balance, first]));
+    if (account.balances) set('bal', storedBalances(account.balances));
     if (account.pending) set('pend', account.pending);
     if (expectVersion > 0) values[':expect'] = expectVersion;
 
@@ -314,6 +323,37 @@ export class DynamoStore implements Store {
       if (isConflict(error)) throw new ConflictError();
       throw error;
     }
+  }
+
+  /**
+   * Bulk load (benchmark and fixtures only; not part of Store, not in serverless.yml's IAM
+   * policy): writes a whole ledger for a user who has none. The items are exactly those the
+   * service's commits would have left: `account` is the final state (no pending work) and each
+   * add in `records` carries its lot's final `remaining`, so closed lots stay out of the
+   * open-lot indexes. The account goes first, conditionally, so an existing user is never
+   * overwritten; the records follow in BatchWriteItem requests of 25, `concurrency` at a time,
+   * with no transaction: readers may see the account before all its records.
+   */
+  async importLedger(userId: string, account: Account, records: readonly NewRecord[], concurrency = 8): Promise<void> {
+    if (account.pending) throw new Error('importLedger: the account must have no pending work');
+    const item: AccountItem & AnyRecord = { pk: userId, sk: ACCOUNT_SK, ver: account.version, seq: account.seq, total: account.total, bal: storedBalances(account.balances) };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    const batches: AnyRecord[][] = [];
+    for (let i = 0; i < records.length; i += 25) {
+      batches.push(records.slice(i, i + 25).map(({ seq, item: record, lotOrderKey: orderKey }) => ({ pk: userId, sk: recordSk(seq), ...storedRecord(record, orderKey) })));
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        let requests = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; requests.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+          requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   }
 
   async ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice> {

@@ -1,0 +1,179 @@
+// Section 4: cold start. Each function is bundled as serverless-esbuild bundles it for a deploy
+// (serverless.yml custom.esbuild), then imported in fresh node processes to time its module
+// initialisation, and invoked repeatedly in one process to show the SDK client is made once.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { ROOT } from '../stack.js';
+import { median, round } from './http.js';
+
+export interface ColdStartRow {
+  function: string;
+  /** Minified bundle, bytes and KiB; gzip is close to what the deployment zip stores. */
+  bytes: number;
+  kib: number;
+  gzipKib: number;
+  /** Median time from process start until `import()` of the bundle resolved, minus the same for an empty module. */
+  initMs: number;
+  /** Median duration of the `import()` itself. */
+  importMs: number;
+  runs: number;
+  /** Sequential invocations in one process, and TCP connections they opened (1: one reused client). */
+  invocations?: number;
+  connections?: number;
+  firstInvocationMs?: number;
+  warmInvocationMs?: number;
+}
+
+export interface ColdStartSection {
+  baselineMs: number;
+  rows: ColdStartRow[];
+  /** True when no function opened more connections than a single client would. */
+  clientsReused: boolean;
+}
+
+/** serverless.yml functions and their handlers' files (keep in step). */
+export const FUNCTIONS = ['add', 'spend', 'balance', 'transactions', 'openapi', 'fallback'] as const;
+
+// The probe: times the import, optionally invokes the handler, counting TCP connects.
+const PROBE = `
+import net from 'node:net';
+let connections = 0;
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) { connections++; return connect.apply(this, args); };
+const [file, plan] = process.argv.slice(2);
+const t0 = performance.now();
+const mod = await import(file);
+const resolvedAt = performance.now();
+const out = { resolvedAt, importMs: resolvedAt - t0 };
+if (plan) {
+  const { events } = JSON.parse(plan);
+  const context = { getRemainingTimeInMillis: () => 29000, awsRequestId: 'bench', functionName: 'bench', callbackWaitsForEmptyEventLoop: false };
+  const times = [];
+  for (const event of events) {
+    const start = performance.now();
+    const res = await mod.handler(event, context);
+    times.push(performance.now() - start);
+    if (res.statusCode !== 200) { console.error('status ' + res.statusCode + ': ' + res.body); process.exit(2); }
+  }
+  Object.assign(out, { times, connections });
+}
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+
+function event(method: 'GET' | 'POST', userId: string, route: string, body?: unknown, query?: Record<string, string>) {
+  const path = `/users/${userId}/${route}`;
+  return {
+    version: '2.0',
+    routeKey: `${method} /users/{userId}/${route}`,
+    rawPath: path,
+    rawQueryString: query ? new URLSearchParams(query).toString() : '',
+    headers: { 'content-type': 'application/json', host: 'localhost' },
+    ...(query ? { queryStringParameters: query } : {}),
+    pathParameters: { userId },
+    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: `${method} /users/{userId}/${route}`, stage: '$default' },
+    isBase64Encoded: false,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  };
+}
+
+function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`probe exited ${code}: ${err.slice(0, 500)}`))));
+  });
+}
+
+export async function coldStartSection(options: { endpoint: string; table: string; runId: string; runs: number; invocations: number; log: (line: string) => void }): Promise<ColdStartSection> {
+  const dir = mkdtempSync(join(tmpdir(), 'points-bench-'));
+  try {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, PROBE);
+    const empty = join(dir, 'empty.mjs');
+    writeFileSync(empty, 'export const handler = async () => ({ statusCode: 200 });\n');
+    // Exactly serverless.yml custom.esbuild (serverless-esbuild adds nothing else that matters here).
+    await build({
+      entryPoints: FUNCTIONS.map((name) => join(ROOT, 'functions', `${name}.ts`)),
+      outdir: dir,
+      bundle: true,
+      minify: true,
+      sourcemap: false,
+      target: 'node20',
+      platform: 'node',
+      format: 'esm',
+      outExtension: { '.js': '.mjs' },
+      banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'error',
+    });
+    // Only what the Lambda environment would hold (no tsx loader in NODE_OPTIONS).
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      TABLE_NAME: options.table,
+      DYNAMODB_ENDPOINT: options.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const bundles = [...FUNCTIONS.map((name) => ({ name: name as string, file: join(dir, `${name}.mjs`) })), { name: '(empty module)', file: empty }];
+    const samples = new Map<string, { resolvedAt: number[]; importMs: number[] }>(bundles.map((b) => [b.name, { resolvedAt: [], importMs: [] }]));
+    // Runs interleaved across bundles, so background load spreads over all of them alike.
+    await runNode([probe, empty], env); // warm the file cache
+    for (let run = 0; run < options.runs; run++) {
+      for (const { name, file } of bundles) {
+        const out = JSON.parse(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number };
+        samples.get(name)!.resolvedAt.push(out.resolvedAt);
+        samples.get(name)!.importMs.push(out.importMs);
+      }
+    }
+    const baselineMs = median(samples.get('(empty module)')!.resolvedAt);
+
+    // Invocations: the data functions, each on its own user, in one process per function.
+    const user = `bench-${options.runId}-cold`;
+    const n = options.invocations;
+    const plans: Partial<Record<(typeof FUNCTIONS)[number], unknown[]>> = {
+      add: Array.from({ length: n }, (_, i) => event('POST', user, 'add', { payer: 'DANNON', points: 10, timestamp: `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z` })),
+      spend: Array.from({ length: n }, () => event('POST', user, 'spend', { points: 1 })),
+      balance: Array.from({ length: n }, () => event('GET', user, 'balance')),
+      transactions: Array.from({ length: n }, () => event('GET', user, 'transactions', undefined, { limit: '10' })),
+    };
+    const rows: ColdStartRow[] = [];
+    for (const name of FUNCTIONS) {
+      const file = join(dir, `${name}.mjs`);
+      const bytes = statSync(file).size;
+      const s = samples.get(name)!;
+      const row: ColdStartRow = {
+        function: name,
+        bytes,
+        kib: round(bytes / 1024, 1),
+        gzipKib: round(gzipSync(readFileSync(file)).length / 1024, 1),
+        initMs: round(median(s.resolvedAt) - baselineMs, 1),
+        importMs: round(median(s.importMs), 1),
+        runs: options.runs,
+      };
+      const events = plans[name];
+      if (events) {
+        const out = JSON.parse(await runNode([probe, file, JSON.stringify({ events })], env)) as { times: number[]; connections: number };
+        Object.assign(row, {
+          invocations: events.length,
+          connections: out.connections,
+          firstInvocationMs: round(out.times[0]!, 1),
+          warmInvocationMs: round(median(out.times.slice(1)), 1),
+        });
+      }
+      rows.push(row);
+      options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
+    }
+    const clientsReused = rows.every((r) => r.connections === undefined || r.connections <= 1);
+    return { baselineMs: round(baselineMs, 1), rows, clientsReused };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,174 @@
+// Section 1: DynamoDB cost per operation, counted by the store client's metrics middleware
+// (lib/metrics.ts) around calls to the service itself, in this process.
+import { createHash } from 'node:crypto';
+import { DynamoStore, createClient } from '../../lib/dynamo-store.js';
+import { measure, type DbCost } from '../../lib/metrics.js';
+import { PointsService } from '../../lib/service.js';
+import { addBodySchema, spendBodySchema } from '../../lib/schemas.js';
+import { lotsHistory, type LedgerBuilder } from './history.js';
+
+export interface CostRow {
+  operation: string;
+  /** Lots the operation consumed (spends and negative adds). */
+  lots?: number;
+  /** Payers whose balance it changed. */
+  payers?: number;
+  /** Transactions in the user's ledger before the operation. */
+  history: number;
+  cost: DbCost;
+}
+
+export interface TargetCheck {
+  target: string;
+  met: boolean;
+  detail: string;
+}
+
+export interface CostSection {
+  rows: CostRow[];
+  checks: TargetCheck[];
+}
+
+/** A store client with the cost middleware: POINTS_METRICS must be set when it is created. */
+export function meteredService(endpoint: string, table: string): { service: PointsService; store: DynamoStore; destroy(): void } {
+  const saved = process.env.POINTS_METRICS;
+  process.env.POINTS_METRICS = '1';
+  try {
+    const client = createClient(endpoint);
+    const store = new DynamoStore(client, table);
+    return { service: new PointsService(store), store, destroy: () => client.destroy() };
+  } finally {
+    // Not left set: the API started later inherits this process's environment.
+    if (saved === undefined) delete process.env.POINTS_METRICS;
+    else process.env.POINTS_METRICS = saved;
+  }
+}
+
+const addBody = (payer: string, points: number, timestamp = '2024-06-01T12:00:00Z') => addBodySchema.parse({ payer, points, timestamp });
+const spendBody = (points: number) => spendBodySchema.parse({ points });
+
+/** Lots taken: lots whose `remaining` went down, from the records written (`T#` updates). */
+const lotsIn = (cost: DbCost, written: number) => cost.itemsWritten - written;
+
+export interface HistoryUser {
+  userId: string;
+  size: number;
+}
+
+export async function costSection(options: {
+  endpoint: string;
+  table: string;
+  runId: string;
+  histories: HistoryUser[];
+  log: (line: string) => void;
+}): Promise<CostSection> {
+  const { service, store, destroy } = meteredService(options.endpoint, options.table);
+  const user = (label: string) => `bench-${options.runId}-cost-${label}`;
+  const rows: CostRow[] = [];
+  const row = async (operation: string, history: number, run: () => Promise<unknown>, extra: { lots?: number; payers?: number } = {}) => {
+    const { cost } = await measure(run);
+    rows.push({ operation, history, ...extra, cost });
+    options.log(`  ${operation}: ${cost.requests} requests (${cost.readRequests} read, ${cost.writeRequests} write), ${cost.itemsRead} items read, ${cost.itemsWritten} written`);
+    return cost;
+  };
+  const load = async (userId: string, builder: LedgerBuilder) => builder.load(store, userId, 8);
+
+  try {
+    // Positive adds: a new user, and a user with some history.
+    await row('positive add (new user)', 0, () => service.add(user('add0'), addBody('DANNON', 300)));
+    await load(user('add'), lotsHistory(50, 10, 3));
+    await row('positive add', 50, () => service.add(user('add'), addBody('DANNON', 300)));
+    await row('positive add with Idempotency-Key', 51, () => service.add(user('add'), addBody('DANNON', 300), { key: 'k-first', fingerprint: 'f-1' }));
+
+    // Spends consuming N lots: lots of 2 points from 3 payers in turn; 2N - 1 points take N lots.
+    for (const lots of [1, 10, 100, 1000]) {
+      const id = user(`spend${lots}`);
+      await load(id, lotsHistory(lots + 5, 2, 3));
+      const payers = Math.min(lots, 3);
+      const cost = await row(`spend consuming ${lots} lot${lots === 1 ? '' : 's'}`, lots + 5, () => service.spend(id, spendBody(2 * lots - 1)), { lots, payers });
+      // Every lot update is one item written besides the account updates and the spend record.
+      const accountWrites = cost.commands.TransactWriteItemsCommand ?? 0;
+      const taken = lotsIn(cost, accountWrites + 1);
+      if (taken !== lots) options.log(`  note: ${taken} lot updates written for ${lots} lots`);
+    }
+
+    // Negative adds: 10 lots of DANNON's among other payers' lots.
+    {
+      const id = user('neg');
+      await load(id, lotsHistory(30, 2, 3)); // DANNON holds every third lot: 10 lots, 20 points
+      await row('negative add consuming 1 lot', 30, () => service.add(id, addBody('DANNON', -1)), { lots: 1, payers: 1 });
+      await row('negative add consuming 9 lots', 31, () => service.add(id, addBody('DANNON', -17)), { lots: 9, payers: 1 });
+    }
+
+    // A ledger page (balances are measured on the history users below).
+    await row('ledger page (100 items)', options.histories[0]?.size ?? 0, () => service.transactions(options.histories[0]?.userId ?? user('add'), 0, 100));
+
+    // Idempotent replay: the same key and body again.
+    {
+      const id = user('replay');
+      const key = { key: 'replay-1', fingerprint: createHash('sha256').update('add {"payer":"DANNON","points":300}').digest('base64url') };
+      await service.add(id, addBody('DANNON', 300), key);
+      await row('idempotent replay of an add', 1, () => service.add(id, addBody('DANNON', 300), key));
+    }
+
+    // The same operations on the history users: their cost must not depend on the history.
+    for (const { userId, size } of options.histories) {
+      await row(`balance, ${size} past transactions`, size, () => service.balance(userId));
+      await row(`positive add, ${size} past transactions`, size, () => service.add(userId, addBody('DANNON', 100, '2030-01-01T00:00:00Z')));
+      await row(`1-point spend, ${size} past transactions`, size + 1, () => service.spend(userId, spendBody(1)), { lots: 1, payers: 1 });
+    }
+  } finally {
+    destroy();
+  }
+  return { rows, checks: checkTargets(rows) };
+}
+
+/**
+ * SPEC "Cost" as checks on the figures. "O(lots + payers)" is read as: every consumed lot is
+ * read about once and written once, so items read + written stay within 3 × (lots + payers)
+ * plus a constant (account reads and writes, the new record, the index page's look-ahead of up
+ * to 10 lots), and the requests within a constant plus one per 97 lots (transaction size).
+ */
+export function checkTargets(rows: CostRow[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (prefix: string) => rows.filter((r) => r.operation.startsWith(prefix));
+  const describe = (r: CostRow) => `${r.operation}: ${r.cost.readRequests} read + ${r.cost.writeRequests} write requests, ${r.cost.itemsRead} items read, ${r.cost.itemsWritten} written`;
+
+  const balances = find('balance');
+  checks.push({
+    target: 'GET /balance is one read request (O(payers) items, never the history)',
+    met: balances.length > 0 && balances.every((r) => r.cost.requests === 1 && r.cost.readRequests === 1 && r.cost.itemsRead === 1),
+    detail: balances.map(describe).join('; '),
+  });
+
+  const adds = find('positive add');
+  checks.push({
+    target: 'positive POST /add is at most one read and one write request, whatever the history',
+    met: adds.length > 0 && adds.every((r) => r.cost.readRequests <= 1 && r.cost.writeRequests <= 1),
+    detail: adds.map(describe).join('; '),
+  });
+
+  const consuming = rows.filter((r) => r.lots !== undefined);
+  const within = (r: CostRow) => {
+    const n = r.lots! + r.payers!;
+    const itemsOk = r.cost.itemsRead + r.cost.itemsWritten <= 3 * n + 16;
+    const requestsOk = r.cost.requests <= 4 + 2 * Math.ceil(r.lots! / 97);
+    return itemsOk && requestsOk;
+  };
+  checks.push({
+    target: 'POST /spend and a negative add cost O(lots consumed + payers touched)',
+    met: consuming.length > 0 && consuming.every(within),
+    detail: consuming
+      .map((r) => `${r.operation}: ${r.cost.requests} requests, ${r.cost.itemsRead + r.cost.itemsWritten} items for ${r.lots} lots + ${r.payers} payers${within(r) ? '' : ' (over)'}`)
+      .join('; '),
+  });
+
+  const historySpends = find('1-point spend,');
+  const key = (r: CostRow) => `${r.cost.requests}/${r.cost.readRequests}/${r.cost.writeRequests}/${r.cost.itemsRead}/${r.cost.itemsWritten}`;
+  checks.push({
+    target: 'a spend’s cost does not grow with the number of past transactions',
+    met: historySpends.length > 1 && new Set(historySpends.map(key)).size === 1,
+    detail: historySpends.map((r) => `${r.history}: ${r.cost.requests} requests, ${r.cost.itemsRead} items read, ${r.cost.itemsWritten} written`).join('; '),
+  });
+  return checks;
+}

@@ -1,0 +1,143 @@
+// The benchmark's results: one JSON document and the Markdown tables the README shows.
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import type { HistoryLatencySection, ThroughputRow } from './api.js';
+import type { ColdStartSection } from './coldstart.js';
+import type { CostSection } from './cost.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  os: string;
+  node: string;
+  date: string;
+  /** 1-minute load average when the bench started and ended: other work on the machine skews timings. */
+  loadAverage: { start: number; end?: number };
+}
+
+export function machine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() || 'unknown',
+    cores: list.length,
+    ramGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${platform()} ${release()} ${arch()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+    loadAverage: { start: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
+  };
+}
+
+export interface Results {
+  machine: Machine;
+  setup: {
+    api: string;
+    dynamodb: string;
+    historySizes: number[];
+    historyLoad: { size: number; seconds: number; itemsPerSecond: number; openLots: number }[];
+    latencyRequests: number;
+    throughputSeconds: number;
+  };
+  cost?: CostSection;
+  historyLatency?: HistoryLatencySection;
+  throughput?: ThroughputRow[];
+  coldStart?: ColdStartSection;
+  runtimeSeconds: number;
+  errors: string[];
+}
+
+const yes = (met: boolean) => (met ? '✅ met' : '❌ not met');
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+export function markdown(r: Results): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Benchmark results', '');
+  out.push(`Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}, Node ${m.node}, `);
+  out.push(`against ${r.setup.dynamodb} and ${r.setup.api}. Run with \`npm run bench\` (${r.runtimeSeconds} s); raw figures in \`bench/results.json\`.`);
+  const load = `1-minute load average ${m.loadAverage.start} at the start and ${m.loadAverage.end ?? '?'} at the end`;
+  out.push(`Figures are reports, not pass/fail tests: timings on a shared ${m.cores}-core machine are noisy (${load}).`, '');
+
+  if (r.cost) {
+    out.push('## 1. DynamoDB cost per operation', '');
+    out.push('Counted by a middleware on the store\'s SDK client (`POINTS_METRICS=1`), not from ConsumedCapacity. A transaction counts as one write request writing one item per action.', '');
+    out.push(
+      table(
+        ['operation', 'past txns', 'lots', 'payers', 'requests', 'read req', 'write req', 'items read', 'items written', 'commands'],
+        r.cost.rows.map((row) => [
+          row.operation,
+          row.history,
+          row.lots ?? '',
+          row.payers ?? '',
+          row.cost.requests,
+          row.cost.readRequests,
+          row.cost.writeRequests,
+          row.cost.itemsRead,
+          row.cost.itemsWritten,
+          Object.entries(row.cost.commands).map(([c, n]) => `${c.replace(/Command$/, '')}×${n}`).join(', '),
+        ]),
+      ),
+      '',
+    );
+    out.push('Targets (SPEC "Cost"):', '');
+    for (const c of r.cost.checks) out.push(`- ${yes(c.met)} — ${c.target}. ${c.detail}.`);
+    out.push('');
+  }
+
+  if (r.historyLatency) {
+    const h = r.historyLatency;
+    out.push('## 2. Latency against history size', '');
+    out.push(`${h.requests} sequential requests per operation and size over HTTP (${h.mode}), interleaved across sizes; milliseconds.`, '');
+    out.push(
+      table(
+        ['past transactions', 'open lots', 'balance p50', 'balance p95', '1-point spend p50', '1-point spend p95'],
+        h.rows.map((row) => [row.history.toLocaleString('en-US'), row.openLots, row.balance.p50, row.balance.p95, row.spend.p50, row.spend.p95]),
+      ),
+      '',
+    );
+    const first = h.rows[0]!.history.toLocaleString('en-US');
+    const last = h.rows.at(-1)!.history.toLocaleString('en-US');
+    out.push(`Target: the ${last} figure within 1.2 × the ${first} figure.`, '');
+    out.push(`- ${yes(h.met.balance)} — balance: p50 ×${h.ratios.balanceP50}, p95 ×${h.ratios.balanceP95}`);
+    out.push(`- ${yes(h.met.spend)} — spend: p50 ×${h.ratios.spendP50}, p95 ×${h.ratios.spendP95}`, '');
+  }
+
+  if (r.throughput && r.throughput.length > 0) {
+    out.push('## 3. Throughput', '');
+    out.push(
+      `Requests per second over ${r.setup.throughputSeconds} s, after a warm-up of at least 1 s (2 s with worker threads) that lasts until every client has had 3 answers; each concurrent client has its own user. p50/p95 latency in ms.`,
+      '',
+    );
+    const modes = [...new Set(r.throughput.map((t) => t.mode))];
+    const concurrencies = [...new Set(r.throughput.map((t) => t.concurrency))];
+    const rows: (string | number)[][] = [];
+    for (const mode of modes) {
+      for (const op of ['add', 'spend', 'balance'] as const) {
+        const cells = concurrencies.map((c) => r.throughput!.find((t) => t.mode === mode && t.operation === op && t.concurrency === c));
+        rows.push([mode, op === 'spend' ? 'spend (1 point)' : op, ...cells.map((t) => (t ? `${t.perSecond} (${t.p50}/${t.p95})${t.errors ? ` ${t.errors} errors` : ''}` : ''))]);
+      }
+    }
+    out.push(table(['serverless-offline mode', 'operation', ...concurrencies.map((c) => `concurrency ${c}: req/s (p50/p95)`)], rows), '');
+  }
+
+  if (r.coldStart) {
+    const c = r.coldStart;
+    out.push('## 4. Cold start', '');
+    out.push(
+      `Each function bundled as \`serverless.yml\` \`custom.esbuild\` does (bundle, minify, ESM, node20). Init: median time from process start until \`import()\` of the bundle resolved, minus the same for an empty module (${c.baselineMs} ms), over ${c.rows[0]?.runs ?? 0} fresh \`node\` processes. Invocations: sequential calls of the handler in one process and the TCP connections they opened.`,
+      '',
+    );
+    out.push(
+      table(
+        ['function', 'bundle KiB', 'gzip KiB', 'init ms', 'first call ms', 'warm call ms', 'connections / calls'],
+        c.rows.map((row) => [row.function, row.kib, row.gzipKib, row.initMs, row.firstInvocationMs ?? '', row.warmInvocationMs ?? '', row.connections !== undefined ? `${row.connections} / ${row.invocations}` : '']),
+      ),
+      '',
+    );
+    out.push(`- ${yes(c.clientsReused)} — SDK clients are created once per container (at module load, \`lib/app.ts\`): every call after the first reused the first call's connection.`, '');
+  }
+
+  if (r.errors.length > 0) out.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
+  return out.join('\n');
+}
