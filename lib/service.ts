@@ -12,7 +12,6 @@ import {
   lotOrderKey,
   planTakes,
   type Account,
-  type OpenLot,
   type PayerBalance,
   type Take,
 } from './ledger.js';
@@ -53,13 +52,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Full jitter, capped: contending requests spread out instead of colliding again. */
 const backoff = (attempt: number) => sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
 
-function takesCovering(lots: OpenLot[], points: number): Take[] {
-  const takes = planTakes(lots, points);
-  // The account's balances say the lots hold enough; if they do not, the data is corrupt.
-  if (!takes) throw new Error(`ledger invariant: open lots hold fewer than ${points} points`);
-  return takes;
-}
-
 export class PointsService {
   constructor(private readonly store: Store) {}
 
@@ -84,7 +76,7 @@ export class PointsService {
         };
       }
       checkDeduction(account, payer, -points);
-      const takes = takesCovering(await this.store.openLots(userId, payer, -points), -points);
+      const takes = await this.takesCovering(userId, account, payer, -points, true);
       return this.consume(userId, account, { seq, item: base }, takes, payer);
     });
   }
@@ -92,7 +84,7 @@ export class PointsService {
   spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
     return this.mutate(userId, idempotency, async (account) => {
       checkSpend(account, body.points);
-      const takes = takesCovering(await this.store.openLots(userId, undefined, body.points), body.points);
+      const takes = await this.takesCovering(userId, account, undefined, body.points, true);
       const breakdown = breakdownOf(takes);
       const item: LedgerItem = { id: randomUUID(), type: 'spend', points: -body.points, timestamp: new Date().toISOString(), breakdown };
       return { ...this.consume(userId, account, { seq: account.seq + 1, item }, takes), reply: breakdown };
@@ -185,6 +177,22 @@ export class PointsService {
   }
 
   /**
+   * Takes from the open lots (of one payer, if given), oldest first, covering `points`. The lots
+   * are read after the account, so a request that committed in between may have consumed some or
+   * added others: lots that fall short, or (with `debit`, when the account's balances have yet to
+   * pay for the takes) that draw more from a payer than the account says it holds, mean a
+   * conflict; this plan's commit would fail its version check anyway, so it is retried like any
+   * other. Only if the account has not moved on is the mismatch a broken invariant.
+   */
+  private async takesCovering(userId: string, account: Account, payer: string | undefined, points: number, debit: boolean): Promise<Take[]> {
+    const takes = planTakes(await this.store.openLots(userId, payer, points), points);
+    const fits = (t: Take[]) => !debit || breakdownOf(t).every((e) => (account.balances.get(e.payer)?.balance ?? 0) + e.points >= 0);
+    if (takes && fits(takes)) return takes;
+    if ((await this.store.load(userId)).account.version !== account.version) throw new ConflictError();
+    throw new Error(`ledger invariant: the open lots do not match the account's balances (${points} points to take)`);
+  }
+
+  /**
    * Applies the account's pending work in transactions of up to 99 lots, each checked against
    * the account version. `known` is the rest of the plan when the caller just made it; after a
    * crash or a conflict the plan is rebuilt from the open lots, which FIFO makes deterministic.
@@ -194,11 +202,11 @@ export class PointsService {
     let takes = known;
     while (current.pending) {
       const { left, payer } = current.pending;
-      takes ??= takesCovering(await this.store.openLots(userId, payer, left), left);
-      const batch = takes.slice(0, LATER_BATCH);
-      const stillLeft = left - sum(batch);
-      const pending = stillLeft > 0 ? { ...current.pending, left: stillLeft } : null;
       try {
+        takes ??= await this.takesCovering(userId, current, payer, left, false);
+        const batch = takes.slice(0, LATER_BATCH);
+        const stillLeft = left - sum(batch);
+        const pending = stillLeft > 0 ? { ...current.pending, left: stillLeft } : null;
         await this.store.commit({ userId, expectVersion: current.version, account: { pending }, lots: batch.map(lotUpdate) });
         current = { ...current, version: current.version + 1, pending: pending ?? undefined };
         takes = takes.slice(batch.length);
