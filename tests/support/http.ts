@@ -1,7 +1,6 @@
-// A small client for the API under test.
+// A small client for the API under test: by default the run's API (global setup), or any
+// other base URL through client().
 import { inject } from 'vitest';
-
-export const apiUrl = () => inject('apiUrl');
 
 export interface Answer<T = unknown> {
   status: number;
@@ -10,41 +9,48 @@ export interface Answer<T = unknown> {
   body: T;
 }
 
-export async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
-  const response = await fetch(`${apiUrl()}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
+export function client(baseUrl: () => string) {
+  async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+    const response = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, body: parsed as T };
   }
-  return { status: response.status, headers: response.headers, text, body: parsed as T };
+
+  const add = (user: string, payer: string, points: number, timestamp: string, headers?: Record<string, string>) =>
+    call('POST', `/users/${user}/add`, { payer, points, timestamp }, headers);
+  const spend = (user: string, points: number, headers?: Record<string, string>) => call('POST', `/users/${user}/spend`, { points }, headers);
+  const balance = (user: string) => call<Record<string, number>>('GET', `/users/${user}/balance`);
+
+  /** Every ledger item of a user, following cursors. */
+  async function ledger(user: string, limit = 1000): Promise<any[]> {
+    const items: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Answer<{ items: any[]; nextCursor: string | null }> = await call('GET', `/users/${user}/transactions?${query}`);
+      if (page.status !== 200) throw new Error(`ledger page failed: ${page.status} ${page.text}`);
+      items.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
+  return { call, add, spend, balance, ledger };
 }
+
+export const apiUrl = () => inject('apiUrl');
+export const { call, add, spend, balance, ledger } = client(apiUrl);
 
 let counter = 0;
 /** A user id no other test uses. */
 export const newUser = (label = 'u') => `${label}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
-export const add = (user: string, payer: string, points: number, timestamp: string, headers?: Record<string, string>) =>
-  call('POST', `/users/${user}/add`, { payer, points, timestamp }, headers);
-export const spend = (user: string, points: number, headers?: Record<string, string>) => call('POST', `/users/${user}/spend`, { points }, headers);
-export const balance = (user: string) => call<Record<string, number>>('GET', `/users/${user}/balance`);
-
-/** Every ledger item of a user, following cursors. */
-export async function ledger(user: string, limit = 1000): Promise<any[]> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: Answer<{ items: any[]; nextCursor: string | null }> = await call('GET', `/users/${user}/transactions?${query}`);
-    if (page.status !== 200) throw new Error(`ledger page failed: ${page.status} ${page.text}`);
-    items.push(...page.body.items);
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return items;
-}
