@@ -12,7 +12,6 @@ import {
   lotOrderKey,
   planTakes,
   type Account,
-  type PayerBalance,
   type Take,
 } from './ledger.js';
 import type { AddBody, AddItem, LedgerItem, SpendBody } from './schemas.js';
@@ -118,7 +117,7 @@ export class PointsService {
   /** A spend or negative add: the first transaction commits it logically, the rest rolls forward. */
   private consume(userId: string, account: Account, record: NewRecord, takes: Take[], payer?: string): Planned {
     const breakdown = breakdownOf(takes);
-    const balances: Map<string, PayerBalance> = debitBreakdown(account.balances, breakdown);
+    const balances = debitBreakdown(account.balances, breakdown);
     const first = takes.slice(0, FIRST_BATCH);
     const rest = takes.slice(FIRST_BATCH);
     const left = sum(rest);
@@ -148,18 +147,22 @@ export class PointsService {
         await this.finishPending(userId, account);
         continue;
       }
+      let planned: Planned;
+      let reply: Reply;
       try {
-        const planned = await this.refusalsRecorded(userId, idempotency, () => plan(account));
-        const reply: Reply = { status: 200, body: JSON.stringify(planned.reply) };
+        planned = await this.refusalsRecorded(userId, idempotency, () => plan(account));
+        reply = { status: 200, body: JSON.stringify(planned.reply) };
         await this.store.commit({ ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
-        if (planned.rest.length > 0) {
-          await this.finishPending(userId, { ...account, version: account.version + 1, pending: planned.commit.account.pending ?? undefined }, planned.rest);
-        }
-        return reply;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         await backoff(attempt);
+        continue;
       }
+      // Committed: from here on the operation is never planned again, only completed.
+      if (planned.rest.length > 0) {
+        await this.finishPending(userId, { ...account, version: account.version + 1, pending: planned.commit.account.pending ?? undefined }, planned.rest);
+      }
+      return reply;
     }
     throw new ApiError('UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
   }
