@@ -2,6 +2,7 @@
 // idempotent replays, and the roll-forward of operations too large for one transaction.
 import { randomUUID } from 'node:crypto';
 import { ApiError, DOMAIN_REFUSALS } from './errors.js';
+import { Lanes } from './lanes.js';
 import {
   balanceEntries,
   breakdownOf,
@@ -52,6 +53,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
 
 export class PointsService {
+  private readonly lanes = new Lanes();
+
   constructor(private readonly store: Store) {}
 
   add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
@@ -139,7 +142,11 @@ export class PointsService {
     };
   }
 
-  private async mutate(userId: string, idempotency: Idempotency | undefined, plan: (account: Account) => Promise<Planned>): Promise<Reply> {
+  private mutate(userId: string, idempotency: Idempotency | undefined, plan: (account: Account) => Promise<Planned>): Promise<Reply> {
+    return this.lanes.run(userId, () => this.mutateNow(userId, idempotency, plan));
+  }
+
+  private async mutateNow(userId: string, idempotency: Idempotency | undefined, plan: (account: Account) => Promise<Planned>): Promise<Reply> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const { account, idempotency: earlier } = await this.store.load(userId, idempotency?.key);
       if (earlier && idempotency) return replay(earlier, idempotency);
