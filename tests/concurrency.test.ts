@@ -2,7 +2,11 @@
 // no payer below zero, balances equal the ledger), no 409 or 5xx from contention, idempotent
 // requests applied once.
 import { describe, expect, it } from 'vitest';
+import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
+import { PointsService } from '../lib/service.js';
+import { ConflictError } from '../lib/store.js';
 import { add, balance, ledger, newUser, spend, type Answer } from './support/http.js';
+import { makeStore } from './support/store.js';
 
 interface Lot {
   payer: string;
@@ -309,5 +313,45 @@ describe('concurrent requests for one user', () => {
       expect((await balance(user)).body).toEqual({ P: 10 });
       expect((await checkedLedger(user)).filter((item) => item.type === 'spend')).toHaveLength(3);
     }
+  });
+});
+
+// One process queues requests for a user (lib/lanes.ts), so the API above rarely sees a version
+// conflict. Lambda runs many containers; here several services, each with its own client and
+// lanes, race on one user so that the version check itself is what keeps the ledger serial.
+describe('concurrent requests from several containers', () => {
+  it('12 containers spending and deducting at once: conflicts happen and are retried, the ledger stays serial', async () => {
+    const user = newUser('containers');
+    await seed(user, [
+      ['A', 300, hour(1)],
+      ['B', 300, hour(2)],
+      ['A', 300, hour(3)],
+      ['C', 300, hour(0)],
+    ]);
+    let conflicts = 0;
+    const containers = Array.from({ length: 12 }, () => {
+      const store = makeStore();
+      const commit = store.commit.bind(store);
+      store.commit = async (c) => {
+        try {
+          return await commit(c);
+        } catch (error) {
+          if (error instanceof ConflictError) conflicts += 1;
+          throw error;
+        }
+      };
+      return new PointsService(store);
+    });
+    const outcome = (run: Promise<unknown>) => run.then(() => 'ok', (error: { code?: string }) => error.code ?? String(error));
+    const results = await Promise.all(
+      containers.flatMap((service, i) => [
+        outcome(service.spend(user, spendBodySchema.parse({ points: 40 + i }))),
+        outcome(service.add(user, addBodySchema.parse({ payer: 'A', points: -(30 + i), timestamp: hour(9) }))),
+      ]),
+    );
+    expect(conflicts).toBeGreaterThan(0);
+    for (const result of results) expect(['ok', 'INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS']).toContain(result);
+    const items = await checkedLedger(user);
+    expect(items.filter((item) => item.type === 'spend' || item.points < 0)).toHaveLength(results.filter((r) => r === 'ok').length);
   });
 });
