@@ -5,64 +5,26 @@ import { describe, expect, it } from 'vitest';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import { PointsService } from '../lib/service.js';
 import { ConflictError } from '../lib/store.js';
+import { FifoModel, comparable } from './support/fifo-model.js';
 import { add, balance, ledger, newUser, spend, type Answer } from './support/http.js';
 import { makeStore } from './support/store.js';
 
-interface Lot {
-  payer: string;
-  instant: number;
-  order: number;
-  remaining: number;
-  item: { remaining?: number };
-}
-
 type Breakdown = { payer: string; points: number }[];
 
-/** Takes `points` from `lots` oldest first (timestamp, then order recorded), as SPEC "Lots" says. */
-function take(lots: Lot[], points: number): Breakdown {
-  const byPayer = new Map<string, number>();
-  let left = points;
-  for (const lot of [...lots].sort((a, b) => a.instant - b.instant || a.order - b.order)) {
-    if (left === 0) break;
-    const taken = Math.min(lot.remaining, left);
-    if (taken === 0) continue;
-    lot.remaining -= taken;
-    left -= taken;
-    byPayer.set(lot.payer, (byPayer.get(lot.payer) ?? 0) + taken);
-  }
-  expect(left, 'the ledger spends more than its lots held').toBe(0);
-  return [...byPayer].map(([payer, n]) => ({ payer, points: -n }));
-}
-
 /**
- * Replays the ledger one record at a time in the order it was recorded. If the service ran the
- * concurrent requests as if one at a time, every spend's breakdown, every lot's `remaining` and
- * every balance is what this serial replay computes.
+ * Replays the ledger one record at a time in the order it was recorded, through the model of
+ * SPEC's rules. If the service ran the concurrent requests as if one at a time, every spend's
+ * breakdown, every lot's `remaining` and every balance is what this serial replay computes.
  */
 function replay(items: any[]): Map<string, number> {
-  const lots: Lot[] = [];
-  const balances = new Map<string, number>();
+  const model = new FifoModel();
   items.forEach((item, order) => {
-    if (item.type === 'add') {
-      balances.set(item.payer, (balances.get(item.payer) ?? 0) + item.points);
-      if (item.points > 0) lots.push({ payer: item.payer, instant: Date.parse(item.timestamp), order, remaining: item.points, item });
-      else {
-        expect(item).not.toHaveProperty('remaining');
-        take(
-          lots.filter((lot) => lot.payer === item.payer),
-          -item.points,
-        );
-      }
-    } else {
-      expect(item.type).toBe('spend');
-      const breakdown = take(lots, -item.points);
-      expect(item.breakdown, `spend #${order} of ${item.points}`).toEqual(breakdown);
-      for (const { payer, points } of breakdown) balances.set(payer, (balances.get(payer) ?? 0) + points);
-    }
-    for (const [payer, n] of balances) expect(n, `payer ${payer} after record #${order}`).toBeGreaterThanOrEqual(0);
+    if (item.type === 'add') expect(model.add(item.payer, item.points, item.timestamp), `add #${order}`).not.toHaveProperty('refused');
+    else expect(item.breakdown, `spend #${order} of ${item.points}`).toEqual(model.spend(-item.points));
+    for (const [payer, n] of model.balances) expect(n, `payer ${payer} after record #${order}`).toBeGreaterThanOrEqual(0);
   });
-  for (const lot of lots) expect(lot.item.remaining).toBe(lot.remaining);
-  return balances;
+  expect(comparable(items)).toEqual(model.ledger());
+  return model.balances;
 }
 
 const total = (balances: Record<string, number>) => Object.values(balances).reduce((a, b) => a + b, 0);

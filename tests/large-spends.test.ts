@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type ExpectStatic } from 'vitest';
 import type { Instant } from '../lib/timestamp.js';
 import { parseTimestamp } from '../lib/timestamp.js';
-import { FifoModel, comparable, isoAfter, type Breakdown } from './helpers/fifo-model.js';
+import { FifoModel, comparable, isoAfter, type Breakdown } from './support/fifo-model.js';
 import { add, balance, call, ledger, newUser, spend } from './support/http.js';
 import { makeService } from './support/store.js';
 

@@ -1,7 +1,7 @@
 // SPEC "Routes: GET /transactions" and "Fields": the ledger over HTTP — every add and spend once,
 // in the order recorded, with exactly the documented fields, paged by signed cursors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FifoModel, comparable, isoAfter } from './helpers/fifo-model.js';
+import { FifoModel, comparable, isoAfter } from './support/fifo-model.js';
 import { add, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 
 type Page = { items: any[]; nextCursor: string | null };

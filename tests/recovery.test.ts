@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { FailpointCrash } from '../lib/dynamo-store.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import type { PointsService, Reply } from '../lib/service.js';
+import { FifoModel } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { makeService, makeStore } from './support/store.js';
 
-const addBody = (payer: string, points: number, second: number) =>
-  addBodySchema.parse({ payer, points, timestamp: new Date(Date.UTC(2020, 0, 1) + second * 1000).toISOString() });
+const timestampOf = (second: number) => new Date(Date.UTC(2020, 0, 1) + second * 1000).toISOString();
+const addBody = (payer: string, points: number, second: number) => addBodySchema.parse({ payer, points, timestamp: timestampOf(second) });
 const spendBody = (points: number) => spendBodySchema.parse({ points });
 const idem = (key: string, text: string) => ({ key, fingerprint: text });
 
@@ -168,35 +169,14 @@ describe('random sequences with keys, retries and crashes', () => {
       fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 12 }), async (steps) => {
         const user = newUser('seq');
         const service = makeService();
-        const lots: { payer: string; second: number; seq: number; remaining: number }[] = [];
+        const model = new FifoModel();
         const firstAnswer = new Map<string, { fingerprint: string; reply: string }>();
         const sent: Exclude<Step, { kind: 'replay' }>[] = [];
-        let seq = 0;
-
-        const model = (step: Exclude<Step, { kind: 'replay' }>): string => {
-          const take = (pool: typeof lots, points: number) => {
-            const drawn: { payer: string; points: number }[] = [];
-            let left = points;
-            for (const lot of pool.filter((l) => l.remaining > 0).sort((a, b) => a.second - b.second || a.seq - b.seq)) {
-              const t = Math.min(lot.remaining, left);
-              lot.remaining -= t;
-              left -= t;
-              const entry = drawn.find((d) => d.payer === lot.payer);
-              if (entry) entry.points -= t;
-              else drawn.push({ payer: lot.payer, points: -t });
-              if (left === 0) break;
-            }
-            return drawn;
-          };
-          const held = (payer?: string) => lots.filter((l) => payer === undefined || l.payer === payer).reduce((n, l) => n + l.remaining, 0);
-          if (step.kind === 'spend') return held() < step.points ? 'INSUFFICIENT_POINTS' : JSON.stringify(take(lots, step.points));
-          seq += 1;
-          if (step.points > 0) lots.push({ payer: step.payer, second: step.second, seq, remaining: step.points });
-          else if (held(step.payer) < -step.points) {
-            seq -= 1;
-            return 'INSUFFICIENT_PAYER_POINTS';
-          } else take(lots.filter((l) => l.payer === step.payer), -step.points);
-          return 'add';
+        /** The model's answer as answerOf reports it: the spend's breakdown JSON, 'add', or the refusal code. */
+        const modelAnswer = (step: Exclude<Step, { kind: 'replay' }>): string => {
+          const answer = step.kind === 'spend' ? model.spend(step.points) : model.add(step.payer, step.points, timestampOf(step.second));
+          if ('refused' in answer) return answer.refused;
+          return step.kind === 'spend' ? JSON.stringify(answer) : 'add';
         };
         const fingerprintOf = (step: Exclude<Step, { kind: 'replay' }>) => JSON.stringify({ ...step, key: undefined, crashAt: undefined });
         const run = (svc: PointsService, step: Exclude<Step, { kind: 'replay' }>) => {
@@ -221,16 +201,14 @@ describe('random sequences with keys, retries and crashes', () => {
           let expected: string;
           if (earlier) expected = earlier.fingerprint === fingerprintOf(step) ? earlier.reply : 'IDEMPOTENCY_KEY_REUSED';
           else {
-            expected = model(step);
+            expected = modelAnswer(step);
             if (step.key) firstAnswer.set(step.key, { fingerprint: fingerprintOf(step), reply: expected });
           }
           // A crash before the answer: only keyed requests can be retried safely, so only they crash.
           if (step.key && step.crashAt !== undefined) await crashAfter(step.crashAt, (svc) => run(svc, step)).catch(() => false);
           expect(await answerOf(step)).toBe(expected);
           const balance = Object.fromEntries(await service.balance(user));
-          for (const payer of ['A', 'B']) {
-            expect(balance[payer] ?? 0).toBe(lots.filter((l) => l.payer === payer).reduce((n, l) => n + l.remaining, 0));
-          }
+          for (const payer of ['A', 'B']) expect(balance[payer] ?? 0).toBe(model.balances.get(payer) ?? 0);
         }
       }),
       { numRuns: 25 },
