@@ -25,6 +25,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { backoff } from './backoff.js';
 import { seqKey, type Account, type OpenLot, type PayerBalance, type Pending } from './ledger.js';
 import { countRequest, metricsEnabled } from './metrics.js';
 import type { LedgerItem } from './schemas.js';
@@ -73,7 +74,6 @@ const PAYER_SEPARATOR = '\u0001'; // control characters are refused in payers, s
 const payerPrefix = (payer: string) => `${payer}${PAYER_SEPARATOR}`;
 const seqOfSk = (sk: string) => Number(sk.slice(2));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
 
 const WRITE_COMMANDS = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 
@@ -347,7 +347,7 @@ export class DynamoStore implements Store {
       while (next < batches.length) {
         let requests = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
         for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
+          if (attempt > 0) await backoff(attempt, 10, 1000);
           const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
           requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
         }

@@ -1,6 +1,7 @@
 // The operations of SPEC "Routes" on a Store: optimistic concurrency on the account version,
 // idempotent replays, and the roll-forward of operations too large for one transaction.
 import { randomUUID } from 'node:crypto';
+import { backoff } from './backoff.js';
 import { ApiError, DOMAIN_REFUSALS } from './errors.js';
 import { Lanes } from './lanes.js';
 import {
@@ -31,7 +32,7 @@ export interface Reply {
 }
 
 /** Idempotency records live at least this long (SPEC promises 24 hours). */
-export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
+const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 /** Optimistic retries before giving up with 503; reached only under pathological contention. */
 const MAX_ATTEMPTS = 200;
 /** Room in the first transaction once the account, the new record and an idempotency record are in. */
@@ -48,9 +49,8 @@ interface Planned {
 
 const sum = (takes: readonly Take[]) => takes.reduce((n, t) => n + t.take, 0);
 const lotUpdate = ({ lot, take }: Take) => ({ seq: lot.seq, remaining: lot.remaining - take });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Full jitter, capped: contending requests spread out instead of colliding again. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
+/** Between optimistic retries: 4 ms doubling, capped at 250 ms. */
+const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
 
 export class PointsService {
   private readonly lanes = new Lanes();
@@ -112,7 +112,7 @@ export class PointsService {
       // version proves no write landed in between, so lots and spends agree on the page.
       const after = (await this.store.load(userId)).account;
       if (after.version === before.version) return slice;
-      await backoff(attempt);
+      await retryDelay(attempt);
     }
     throw new ApiError('UNAVAILABLE', 'The ledger is changing too fast to read; retry.');
   }
@@ -162,7 +162,7 @@ export class PointsService {
         await this.store.commit({ ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        await backoff(attempt);
+        await retryDelay(attempt);
         continue;
       }
       // Committed: from here on the operation is never planned again, only completed.
