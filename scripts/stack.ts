@@ -14,7 +14,8 @@ export interface Running {
   process: ChildProcess;
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s); with `hard`, SIGKILL at once, as a crash would. */
+  stop(hard?: boolean): Promise<void>;
 }
 
 /** A port nobody listens on now (the OS picks it). */
@@ -48,8 +49,8 @@ async function waitUntil(what: string, child: ChildProcess, ready: () => Promise
   throw new Error(`${what} was not ready after ${timeoutMs / 1000} s`);
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
+function stopper(child: ChildProcess): (hard?: boolean) => Promise<void> {
+  return (hard = false) =>
     new Promise((done) => {
       if (child.exitCode !== null || child.signalCode !== null) return done();
       const force = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -57,7 +58,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
         clearTimeout(force);
         done();
       });
-      child.kill('SIGTERM');
+      child.kill(hard ? 'SIGKILL' : 'SIGTERM');
     });
 }
 
@@ -125,8 +126,8 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
   );
   const url = `http://127.0.0.1:${options.port}`;
   const stopProcess = stopper(child);
-  const stop = async () => {
-    await stopProcess();
+  const stop = async (hard?: boolean) => {
+    await stopProcess(hard);
     rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
   };
   const running = { process: child, url, port: options.port, stop };

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, freePort, prepareTable, startApi, startDynamo, type Running } from '../scripts/stack.js';
+import { freePort, prepareTable, startApi, startDynamo, type Running } from '../scripts/stack.js';
 import { client, newUser, type Answer } from './support/http.js';
 
 const TABLE = 'points-durability';
@@ -23,22 +23,10 @@ async function up(): Promise<void> {
 
 /** Stops the API, then the database; `hard` kills both without warning (SIGKILL). */
 async function down(hard = false): Promise<void> {
-  const apiPort = api?.port;
-  for (const running of [api, dynamo]) {
-    if (!running) continue;
-    const child = running.process;
-    if (hard && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    } else {
-      await running.stop();
-    }
-  }
+  await api?.stop(hard);
+  await dynamo?.stop(hard);
   api = undefined;
   dynamo = undefined;
-  // startApi builds each API into its own folder, named after its port; this one is done.
-  if (apiPort !== undefined) rmSync(join(ROOT, `.esbuild-offline-${apiPort}`), { recursive: true, force: true });
 }
 
 const { call, add, spend } = client(() => {
