@@ -4,6 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../lib/routes.js';
+import { expectNoInternals, expectProblem, snapshot } from './support/expect.js';
 import { add, apiUrl, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 
 const MAX = 9007199254740991; // 2^53 - 1, SPEC "Fields"
@@ -49,37 +50,6 @@ function raw(method: string, path: string, body?: string | Buffer, headers: Reco
   });
 }
 
-/** Frames of a stack trace or paths of source files: a refusal must show neither. */
-function expectNoInternals(answer: Answer<any>) {
-  expect(answer.text).not.toMatch(/\bat\s+\S+\s+\(/); // "    at fn (file:1:2)"
-  expect(answer.text).not.toMatch(/\bat\s+(?:file:\/\/|\/)\S+:\d+/); // "    at /x/y.js:1:2"
-  expect(answer.text).not.toMatch(/node_modules|\/work\/|\.(?:ts|js|mjs):\d+/);
-}
-
-/** RFC 9457 problem, as SPEC "Errors" describes it. */
-function expectProblem(answer: Answer<any>, status: number, code: string) {
-  expect({ status: answer.status, code: answer.body?.code }, answer.text).toEqual({ status, code });
-  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const problem = answer.body;
-  expect(typeof problem.type).toBe('string');
-  expect(problem.type.length).toBeGreaterThan(0);
-  expect(typeof problem.title).toBe('string');
-  expect(problem.title.length).toBeGreaterThan(0);
-  expect(problem.status).toBe(answer.status);
-  expect(typeof problem.detail).toBe('string');
-  if (code === 'VALIDATION_FAILED') {
-    expect(Array.isArray(problem.errors)).toBe(true);
-    expect(problem.errors.length).toBeGreaterThan(0);
-    for (const error of problem.errors) {
-      expect(Object.keys(error).sort()).toEqual(['message', 'path']);
-      expect(typeof error.path).toBe('string');
-      expect(typeof error.message).toBe('string');
-      expect(error.message.length).toBeGreaterThan(0);
-    }
-  }
-  expectNoInternals(answer);
-}
-
 const errorPaths = (answer: Answer<any>): string[] => (answer.body?.errors ?? []).map((e: { path: string }) => e.path);
 
 /** A user with two payers and a spend in the ledger, so a refusal would have plenty to change. */
@@ -89,12 +59,6 @@ async function seededUser(label: string): Promise<string> {
   expect((await add(user, 'OTHER', 250, '2022-11-01T00:00:00Z')).status).toBe(200);
   expect((await spend(user, 100)).status).toBe(200);
   return user;
-}
-
-async function snapshot(user: string) {
-  const answer = await balance(user);
-  expect(answer.status).toBe(200);
-  return { balance: answer.text, ledger: JSON.stringify(await ledger(user)) };
 }
 
 /** Runs a mutation that must be refused with (status, code), and checks it changed nothing. */

@@ -2,6 +2,7 @@
 // at most once per user, and a retry with the same key and body gets the first answer again.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { expectProblem, snapshot } from './support/expect.js';
 import { add, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 
 const T0 = '2022-10-31T10:00:00Z';
@@ -12,25 +13,12 @@ const key = (label = 'k') => `${label}-${randomUUID()}`;
 const withKey = (k: string) => ({ 'Idempotency-Key': k });
 const REPLAYED = 'idempotent-replayed';
 
-/** Everything a client can observe of a user: its balance and its whole ledger. */
-async function snapshot(user: string) {
-  const b = await balance(user);
-  expect(b.status).toBe(200);
-  return { balance: b.text, ledger: await ledger(user) };
-}
-
 function expectFirstAnswer(first: Answer, again: Answer) {
   expect(again.status).toBe(first.status);
   expect(again.text).toBe(first.text);
   expect(again.headers.get('content-type')).toBe(first.headers.get('content-type'));
   expect(first.headers.get(REPLAYED)).toBeNull();
   expect(again.headers.get(REPLAYED)).toBe('true');
-}
-
-function expectProblem(answer: Answer, status: number, code: string) {
-  expect(answer.status).toBe(status);
-  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(answer.body).toMatchObject({ status, code });
 }
 
 describe('replays', () => {

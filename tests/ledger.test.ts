@@ -1,6 +1,7 @@
 // SPEC "Routes: GET /transactions" and "Fields": the ledger over HTTP — every add and spend once,
 // in the order recorded, with exactly the documented fields, paged by signed cursors.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support/expect.js';
 import { FifoModel, comparable, isoAfter } from './support/fifo-model.js';
 import { add, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 
@@ -12,12 +13,6 @@ const SPEND_KEYS = ['breakdown', 'id', 'points', 'timestamp', 'type'];
 const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 const page = (user: string, query = '') => call<Page>('GET', `/users/${user}/transactions${query ? `?${query}` : ''}`);
-
-function expectProblem(answer: Answer, status: number, code: string) {
-  expect(answer.status).toBe(status);
-  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(answer.body).toMatchObject({ status, code });
-}
 
 /** Applies an add to the service and the model; the model says whether it must succeed. */
 async function addBoth(model: FifoModel, user: string, payer: string, points: number, timestamp: string, utc = timestamp) {
