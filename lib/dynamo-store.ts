@@ -27,7 +27,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { backoff } from './backoff.js';
 import { seqKey, type Account, type OpenLot, type PayerBalance, type Pending } from './ledger.js';
-import { countRequest, metricsEnabled } from './metrics.js';
 import type { LedgerItem } from './schemas.js';
 import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type NewRecord, type Store } from './store.js';
 
@@ -75,65 +74,7 @@ const payerPrefix = (payer: string) => `${payer}${PAYER_SEPARATOR}`;
 const seqOfSk = (sk: string) => Number(sk.slice(2));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-const WRITE_COMMANDS = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
-
-/** Thrown by the failpoint: the process "dies" after the k-th write (tests only). */
-export class FailpointCrash extends Error {}
-
 type AnyRecord = Record<string, unknown>;
-
-function itemsOf(output: AnyRecord): number {
-  if (output.Item) return 1;
-  if (Array.isArray(output.Items)) return output.Items.length;
-  if (output.Responses) return Object.values(output.Responses as Record<string, unknown[]>).reduce((n, items) => n + items.length, 0);
-  return 0;
-}
-
-function itemsWritten(input: AnyRecord): number {
-  if (Array.isArray(input.TransactItems)) return input.TransactItems.length;
-  if (input.RequestItems) return Object.values(input.RequestItems as Record<string, unknown[]>).reduce((n, items) => n + items.length, 0);
-  return 1;
-}
-
-/** The DynamoDB client, created once per container and shared by every invocation. */
-export function createClient(endpoint = process.env.DYNAMODB_ENDPOINT || undefined): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: process.env.AWS_REGION || 'us-east-1',
-    // DynamoDB Local accepts any credentials; in AWS the Lambda role's are used.
-    ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  const failAfter = process.env.POINTS_FAILPOINT_AFTER_WRITES;
-  if (failAfter !== undefined && failAfter !== '') {
-    const limit = Number(failAfter);
-    let writes = 0;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (writes >= limit) throw new FailpointCrash(`failpoint: crashed after ${limit} writes`);
-        const result = await next(args);
-        if (WRITE_COMMANDS.has(context.commandName ?? '') && ++writes >= limit) {
-          throw new FailpointCrash(`failpoint: crashed after write ${writes}`);
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'failpoint' },
-    );
-  }
-  if (metricsEnabled()) {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const command = context.commandName ?? 'unknown';
-        const write = WRITE_COMMANDS.has(command);
-        const input = args.input as AnyRecord;
-        countRequest(command, write, write ? 0 : itemsOf(result.output as unknown as AnyRecord), write ? itemsWritten(input) : 0);
-        return result;
-      },
-      { step: 'initialize', name: 'costMetrics' },
-    );
-  }
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
 
 /** Creates the table if it is missing (local development and tests). */
 export async function ensureTable(db: DynamoDBDocumentClient, name = tableName()): Promise<void> {

@@ -8,12 +8,16 @@ const PROBLEMS = {
   INSUFFICIENT_POINTS: { status: 400, title: 'Not enough points' },
   INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer' },
   LIMIT_EXCEEDED: { status: 400, title: 'Limit exceeded' },
+  EXCEEDS_SPEND: { status: 400, title: 'More than the spend has left to reverse' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request' },
   INTERNAL: { status: 500, title: 'Internal error' },
-  UNAVAILABLE: { status: 503, title: 'Service busy, retry later' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable; nothing was applied' },
+  OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown; retry with the same Idempotency-Key' },
 } as const;
 
 export type ErrorCode = keyof typeof PROBLEMS;
@@ -46,4 +50,4 @@ export class ApiError extends Error {
 }
 
 /** Codes whose refusal depends on the ledger's state, so an idempotent retry must see them again. */
-export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED'];
+export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED', 'EXCEEDS_SPEND'];

@@ -15,13 +15,17 @@ export type Response = APIGatewayProxyStructuredResultV2;
 /** SPEC: 16384 bytes is still accepted, one more is not. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** Retry-After of a 503: long enough for a throttle or a failover to pass. */
+export const RETRY_AFTER_SECONDS = 1;
+
 const JSON_TYPE = 'application/json';
 const PROBLEM_TYPE = 'application/problem+json';
 
 export function problemResponse(error: ApiError): Response {
   return {
     statusCode: error.status,
-    headers: { 'content-type': PROBLEM_TYPE, ...error.headers },
+    // SPEC: every 503 tells the client when to come back.
+    headers: { 'content-type': PROBLEM_TYPE, ...(error.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}), ...error.headers },
     body: JSON.stringify(error.toProblem()),
   };
 }

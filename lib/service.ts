@@ -114,7 +114,7 @@ export class PointsService {
       if (after.version === before.version) return slice;
       await retryDelay(attempt);
     }
-    throw new ApiError('UNAVAILABLE', 'The ledger is changing too fast to read; retry.');
+    throw new ApiError('SERVICE_UNAVAILABLE', 'The ledger is changing too fast to read; retry.');
   }
 
   /** A spend or negative add: the first transaction commits it logically, the rest rolls forward. */
@@ -171,7 +171,7 @@ export class PointsService {
       }
       return reply;
     }
-    throw new ApiError('UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
+    throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
   }
 
   /** A refusal that depends on the ledger's state is stored under the key, so a retry sees it again. */

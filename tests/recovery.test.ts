@@ -3,7 +3,7 @@
 // request has run, and retries with the same Idempotency-Key apply the operation exactly once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FailpointCrash } from '../lib/dynamo-store.js';
+import { FailpointCrash } from '../lib/dynamo-client.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import type { PointsService, Reply } from '../lib/service.js';
 import { FifoModel } from './support/fifo-model.js';

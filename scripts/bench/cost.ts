@@ -1,7 +1,8 @@
 // Section 1: DynamoDB cost per operation, counted by the store client's metrics middleware
 // (lib/metrics.ts) around calls to the service itself, in this process.
 import { createHash } from 'node:crypto';
-import { DynamoStore, createClient } from '../../lib/dynamo-store.js';
+import { createClient } from '../../lib/dynamo-client.js';
+import { DynamoStore } from '../../lib/dynamo-store.js';
 import { measure, type DbCost } from '../../lib/metrics.js';
 import { PointsService } from '../../lib/service.js';
 import { addBodySchema, spendBodySchema } from '../../lib/schemas.js';

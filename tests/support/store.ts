@@ -1,6 +1,7 @@
 // The real DynamoDB store on the run's DynamoDB Local, for tests below the HTTP layer.
 import { inject } from 'vitest';
-import { DynamoStore, createClient } from '../../lib/dynamo-store.js';
+import { createClient } from '../../lib/dynamo-client.js';
+import { DynamoStore } from '../../lib/dynamo-store.js';
 import { PointsService } from '../../lib/service.js';
 
 /** A store; with `failAfterWrites` its client crashes after that many writes (the failpoint). */
