@@ -17,6 +17,7 @@ import {
   type Take,
 } from './ledger.js';
 import type { AddBody, AddItem, LedgerItem, SpendBody } from './schemas.js';
+import { noteConflictRetry, notePoints, noteRollForwardBatch } from './telemetry.js';
 import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type IdempotencyRecord, type LedgerSlice, type NewRecord, type Store } from './store.js';
 
 export interface Idempotency {
@@ -57,8 +58,8 @@ export class PointsService {
 
   constructor(private readonly store: Store) {}
 
-  add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.mutate(userId, idempotency, async (account) => {
+  async add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
+    const reply = await this.mutate(userId, idempotency, async (account) => {
       const seq = account.seq + 1;
       const { payer, points } = body;
       const base = { id: randomUUID(), type: 'add' as const, payer, points, timestamp: body.timestamp.utc };
@@ -81,16 +82,20 @@ export class PointsService {
       const takes = await this.takesCovering(userId, account, payer, -points, true);
       return this.consume(userId, account, { seq, item: base }, takes, payer);
     });
+    if (!reply.replayed) notePoints('added', body.points);
+    return reply;
   }
 
-  spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.mutate(userId, idempotency, async (account) => {
+  async spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
+    const reply = await this.mutate(userId, idempotency, async (account) => {
       checkSpend(account, body.points);
       const takes = await this.takesCovering(userId, account, undefined, body.points, true);
       const breakdown = breakdownOf(takes);
       const item: LedgerItem = { id: randomUUID(), type: 'spend', points: -body.points, timestamp: new Date().toISOString(), breakdown };
       return { ...this.consume(userId, account, { seq: account.seq + 1, item }, takes), reply: breakdown };
     });
+    if (!reply.replayed) notePoints('spent', body.points);
+    return reply;
   }
 
   /** Payers and balances, oldest payer first: one read of the account item. */
@@ -162,6 +167,7 @@ export class PointsService {
         await this.store.commit({ ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
+        noteConflictRetry();
         await retryDelay(attempt);
         continue;
       }
@@ -218,10 +224,12 @@ export class PointsService {
         const stillLeft = left - sum(batch);
         const pending = stillLeft > 0 ? { ...current.pending, left: stillLeft } : null;
         await this.store.commit({ userId, expectVersion: current.version, account: { pending }, lots: batch.map(lotUpdate) });
+        noteRollForwardBatch();
         current = { ...current, version: current.version + 1, pending: pending ?? undefined };
         takes = takes.slice(batch.length);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
+        noteConflictRetry();
         current = (await this.store.load(userId)).account; // someone else rolled forward
         takes = undefined;
       }

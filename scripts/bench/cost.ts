@@ -30,19 +30,11 @@ export interface CostSection {
   checks: TargetCheck[];
 }
 
-/** A store client with the cost middleware: POINTS_METRICS must be set when it is created. */
+/** The service on a client of its own (every client counts its requests; lib/metrics.ts). */
 export function meteredService(endpoint: string, table: string): { service: PointsService; store: DynamoStore; destroy(): void } {
-  const saved = process.env.POINTS_METRICS;
-  process.env.POINTS_METRICS = '1';
-  try {
-    const client = createClient(endpoint);
-    const store = new DynamoStore(client, table);
-    return { service: new PointsService(store), store, destroy: () => client.destroy() };
-  } finally {
-    // Not left set: the API started later inherits this process's environment.
-    if (saved === undefined) delete process.env.POINTS_METRICS;
-    else process.env.POINTS_METRICS = saved;
-  }
+  const client = createClient(endpoint);
+  const store = new DynamoStore(client, table);
+  return { service: new PointsService(store), store, destroy: () => client.destroy() };
 }
 
 const addBody = (payer: string, points: number, timestamp = '2024-06-01T12:00:00Z') => addBodySchema.parse({ payer, points, timestamp });
