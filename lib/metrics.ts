@@ -10,11 +10,14 @@ export interface DbCost {
   itemsRead: number;
   itemsWritten: number;
   commands: Record<string, number>;
+  /** Capacity units by DynamoDB's rules; counted only by the benchmark's client (scripts/bench/capacity.ts). */
+  readUnits: number;
+  writeUnits: number;
 }
 
 const current = new AsyncLocalStorage<DbCost>();
 
-export const emptyCost = (): DbCost => ({ requests: 0, readRequests: 0, writeRequests: 0, itemsRead: 0, itemsWritten: 0, commands: {} });
+export const emptyCost = (): DbCost => ({ requests: 0, readRequests: 0, writeRequests: 0, itemsRead: 0, itemsWritten: 0, commands: {}, readUnits: 0, writeUnits: 0 });
 
 /** Runs `operation` and returns what it cost in DynamoDB requests and items. */
 export async function measure<T>(operation: () => Promise<T>): Promise<{ result: T; cost: DbCost }> {
@@ -39,4 +42,11 @@ export function countRequest(command: string, write: boolean, itemsRead: number,
   cost.itemsRead += itemsRead;
   cost.itemsWritten += itemsWritten;
   cost.commands[command] = (cost.commands[command] ?? 0) + 1;
+}
+
+export function countUnits(read: number, write: number): void {
+  const cost = current.getStore();
+  if (!cost) return;
+  cost.readUnits += read;
+  cost.writeUnits += write;
 }

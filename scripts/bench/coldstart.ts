@@ -28,9 +28,14 @@ export interface ColdStartRow {
   warmInvocationMs?: number;
 }
 
+/** The deployment goals (README "Deploy"): every API function's bundle and its median init. */
+export const GOALS = { bundleBytes: 400_000, initMs: 60 };
+
 export interface ColdStartSection {
   baselineMs: number;
   rows: ColdStartRow[];
+  bundlesWithinGoal: boolean;
+  initWithinGoal: boolean;
   /** True when no function opened more connections than a single client would. */
   clientsReused: boolean;
 }
@@ -61,7 +66,7 @@ if (plan) {
   }
   Object.assign(out, { times, connections });
 }
-process.stdout.write(JSON.stringify(out));
+process.stdout.write('\n' + JSON.stringify(out));
 process.exit(0);
 `;
 
@@ -80,6 +85,9 @@ function event(method: 'GET' | 'POST', userId: string, route: string, body?: unk
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   };
 }
+
+/** The probe's result: its last line, after whatever the handlers logged (lib/telemetry.ts). */
+const lastJsonLine = (out: string): unknown => JSON.parse(out.trimEnd().split('\n').at(-1)!);
 
 function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -108,6 +116,8 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       minify: true,
       sourcemap: false,
       target: 'node20',
+      mainFields: ['module', 'main'],
+      alias: { '@aws-sdk/credential-provider-node': join(ROOT, 'lib/lambda-credentials.ts') },
       platform: 'node',
       format: 'esm',
       outExtension: { '.js': '.mjs' },
@@ -128,7 +138,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
     await runNode([probe, empty], env); // warm the file cache
     for (let run = 0; run < options.runs; run++) {
       for (const { name, file } of bundles) {
-        const out = JSON.parse(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number };
+        const out = lastJsonLine(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number };
         samples.get(name)!.resolvedAt.push(out.resolvedAt);
         samples.get(name)!.importMs.push(out.importMs);
       }
@@ -160,7 +170,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       };
       const events = plans[name];
       if (events) {
-        const out = JSON.parse(await runNode([probe, file, JSON.stringify({ events })], env)) as { times: number[]; connections: number };
+        const out = lastJsonLine(await runNode([probe, file, JSON.stringify({ events })], env)) as { times: number[]; connections: number };
         Object.assign(row, {
           invocations: events.length,
           connections: out.connections,
@@ -172,7 +182,13 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
     }
     const clientsReused = rows.every((r) => r.connections === undefined || r.connections <= 1);
-    return { baselineMs: round(baselineMs, 1), rows, clientsReused };
+    return {
+      baselineMs: round(baselineMs, 1),
+      rows,
+      clientsReused,
+      bundlesWithinGoal: rows.every((r) => r.bytes <= GOALS.bundleBytes),
+      initWithinGoal: rows.every((r) => r.initMs <= GOALS.initMs),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
