@@ -1,5 +1,5 @@
-// The DynamoDB client of a container: created once, shared by every invocation. Test and
-// benchmark hooks (the failpoint, cost counters) are middlewares added here.
+// The DynamoDB client of a container: created once, shared by every invocation. The
+// test hook (the failpoint) and the request counting of lib/metrics.ts and lib/telemetry.ts are middlewares added here.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { countRequest } from './metrics.js';
