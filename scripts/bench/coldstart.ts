@@ -66,7 +66,7 @@ if (plan) {
   }
   Object.assign(out, { times, connections });
 }
-process.stdout.write('\n' + JSON.stringify(out));
+process.stdout.write('\\n' + JSON.stringify(out));
 process.exit(0);
 `;
 
