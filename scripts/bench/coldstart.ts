@@ -20,6 +20,8 @@ export interface ColdStartRow {
   initMs: number;
   /** Median duration of the `import()` itself. */
   importMs: number;
+  /** The same as CPU time (user + system): less swayed by other processes on a busy machine. */
+  initCpuMs: number;
   runs: number;
   /** Sequential invocations in one process, and TCP connections they opened (1: one reused client). */
   invocations?: number;
@@ -53,7 +55,8 @@ const [file, plan] = process.argv.slice(2);
 const t0 = performance.now();
 const mod = await import(file);
 const resolvedAt = performance.now();
-const out = { resolvedAt, importMs: resolvedAt - t0 };
+const cpu = process.cpuUsage();
+const out = { resolvedAt, importMs: resolvedAt - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 if (plan) {
   const { events } = JSON.parse(plan);
   const context = { getRemainingTimeInMillis: () => 29000, awsRequestId: 'bench', functionName: 'bench', callbackWaitsForEmptyEventLoop: false };
@@ -133,17 +136,19 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const bundles = [...FUNCTIONS.map((name) => ({ name: name as string, file: join(dir, `${name}.mjs`) })), { name: '(empty module)', file: empty }];
-    const samples = new Map<string, { resolvedAt: number[]; importMs: number[] }>(bundles.map((b) => [b.name, { resolvedAt: [], importMs: [] }]));
+    const samples = new Map<string, { resolvedAt: number[]; importMs: number[]; cpuMs: number[] }>(bundles.map((b) => [b.name, { resolvedAt: [], importMs: [], cpuMs: [] }]));
     // Runs interleaved across bundles, so background load spreads over all of them alike.
     await runNode([probe, empty], env); // warm the file cache
     for (let run = 0; run < options.runs; run++) {
       for (const { name, file } of bundles) {
-        const out = lastJsonLine(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number };
+        const out = lastJsonLine(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number; cpuMs: number };
         samples.get(name)!.resolvedAt.push(out.resolvedAt);
         samples.get(name)!.importMs.push(out.importMs);
+        samples.get(name)!.cpuMs.push(out.cpuMs);
       }
     }
     const baselineMs = median(samples.get('(empty module)')!.resolvedAt);
+    const baselineCpuMs = median(samples.get('(empty module)')!.cpuMs);
 
     // Invocations: the data functions, each on its own user, in one process per function.
     const user = `bench-${options.runId}-cold`;
@@ -166,6 +171,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
         gzipKib: round(gzipSync(readFileSync(file)).length / 1024, 1),
         initMs: round(median(s.resolvedAt) - baselineMs, 1),
         importMs: round(median(s.importMs), 1),
+        initCpuMs: round(median(s.cpuMs) - baselineCpuMs, 1),
         runs: options.runs,
       };
       const events = plans[name];
@@ -179,7 +185,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
         });
       }
       rows.push(row);
-      options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
+      options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms (CPU ${row.initCpuMs} ms)${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
     }
     const clientsReused = rows.every((r) => r.connections === undefined || r.connections <= 1);
     return {
