@@ -113,6 +113,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
       cwd: ROOT,
       stdio: options.quiet ? 'ignore' : 'inherit',
       env: {
+        AUTH_MODE: 'off', POWERTOOLS_METRICS_DISABLED: 'true', // local defaults; the environment or options.env may override
         ...process.env,
         ...options.env,
         PORT: String(options.port),
