@@ -104,9 +104,10 @@ export const storedTakes = (takes: readonly Take[]): StoredTake[] =>
 
 export function placedTakesOf(chunk: AnyRecord): PlacedTake[] {
   let start = chunk.start as number;
+  const number = Number((chunk.sk as string).slice(-6));
   return (chunk.t as StoredTake[]).map(([seq, take, id, payer, orderKey, expiryKey, expiresAt]) => {
     const lot: OpenLot = { seq, id, payer, orderKey, remaining: 0, ...(expiryKey !== null ? { expiryKey, expiresAt: expiresAt! } : {}) };
-    const placed = { lot, take, start };
+    const placed = { lot, take, start, chunk: number };
     start += take;
     return placed;
   });

@@ -130,25 +130,25 @@ export class DynamoStore implements Store {
     return ledgerItemOf(Item) as SpendItem;
   }
 
-  async spendTakes(userId: string, spendSeq: number, from: number): Promise<PlacedTake[]> {
-    // Chunks newest first, until the one holding position `from`.
+  async spendTakes(userId: string, spendSeq: number, from: number, upTo?: number, most = Number.POSITIVE_INFINITY): Promise<PlacedTake[]> {
+    // Chunks newest first (from chunk `upTo`), until the one holding position `from`.
     const chunks: PlacedTake[][] = [];
     let startKey: AnyRecord | undefined;
     do {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :u AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':u': userId, ':prefix': chunkPrefix(spendSeq) },
+          KeyConditionExpression: 'pk = :u AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: { ':u': userId, ':first': chunkSk(spendSeq, 0), ':last': upTo === undefined ? `${chunkPrefix(spendSeq)}~` : chunkSk(spendSeq, upTo) },
           ConsistentRead: true,
           ScanIndexForward: false,
-          Limit: 4,
+          Limit: Math.min(4, most - chunks.length),
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of out.Items ?? []) {
         chunks.push(placedTakesOf(item));
-        if ((item.start as number) <= from) return chunks.reverse().flat();
+        if ((item.start as number) <= from || chunks.length >= most) return chunks.reverse().flat();
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);

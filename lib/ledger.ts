@@ -31,6 +31,8 @@ export interface ReversePending {
     at: string;
     /** Sequence number of the next `expire` record to write. */
     nextSeq: number;
+    /** The stored chunk holding position hi − 1: reading starts there. */
+    chunk: number;
   };
 }
 
@@ -174,6 +176,8 @@ export const earliest = (a: string | undefined, b: string | undefined): string |
 export interface PlacedTake extends Take {
   /** Position of the take's first point among the spend's points (0-based, in taking order). */
   start: number;
+  /** Number of the stored chunk that holds it. */
+  chunk: number;
 }
 
 /**
@@ -181,13 +185,13 @@ export interface PlacedTake extends Take {
  * that what stays spent is exactly a prefix of the spend, i.e. what a smaller spend would have
  * taken. `takes` are the spend's takes in taking order covering at least [lo, hi).
  */
-export function givebacks(takes: readonly PlacedTake[], lo: number, hi: number): Take[] {
-  const given: Take[] = [];
+export function givebacks(takes: readonly PlacedTake[], lo: number, hi: number): (Take & { chunk: number })[] {
+  const given: (Take & { chunk: number })[] = [];
   for (let i = takes.length - 1; i >= 0; i--) {
-    const { lot, take, start } = takes[i]!;
+    const { lot, take, start, chunk } = takes[i]!;
     const from = Math.max(start, lo);
     const to = Math.min(start + take, hi);
-    if (to > from) given.push({ lot, take: to - from });
+    if (to > from) given.push({ lot, take: to - from, chunk });
     if (start <= lo) break;
   }
   return given;

@@ -75,8 +75,11 @@ export interface Store {
   expiringLots(userId: string, limit: number): Promise<OpenLot[]>;
   /** The spend recorded at `seq`, if that record is a spend. */
   spendAt(userId: string, seq: number): Promise<SpendItem | undefined>;
-  /** The spend's takes in taking order, from the one holding position `from` to the last. */
-  spendTakes(userId: string, spendSeq: number, from: number): Promise<PlacedTake[]>;
+  /**
+   * The spend's takes in taking order, from the one holding position `from` to the last of chunk
+   * `upTo` (default: the last chunk); at most `chunks` chunks, the newest ones, when given.
+   */
+  spendTakes(userId: string, spendSeq: number, from: number, upTo?: number, chunks?: number): Promise<PlacedTake[]>;
   commit(commit: Commit): Promise<void>;
   /** The id of the ledger record at `seq`, if there is one: tells whether a write whose answer was lost landed. */
   recordId(userId: string, seq: number): Promise<string | undefined>;

@@ -45,14 +45,18 @@ async function consumeStep(store: Store, userId: string, account: Account, pendi
 }
 
 async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending): Promise<Commit> {
-  const { spend, lo, hi, at, nextSeq } = pending.reverse;
-  const gives = givebacks(await store.spendTakes(userId, spend, lo), lo, hi).slice(0, MAX_TRANSACTION_ITEMS - 1);
+  const { spend, lo, hi, at, nextSeq, chunk } = pending.reverse;
+  // Only this step's share of the takes is read: two chunks back from the one holding hi − 1
+  // hold at least a transaction's worth of lots (or reach lo).
+  const all = givebacks(await store.spendTakes(userId, spend, lo, chunk, 2), lo, hi);
+  const gives = all.slice(0, MAX_TRANSACTION_ITEMS - 1);
   const writes = giveBackWrites(gives, at, nextSeq);
   const newHi = hi - sumTakes(gives);
+  const next = all[gives.length];
   return {
     userId,
     expectVersion: account.version,
-    account: { pending: newHi > lo ? { reverse: { ...pending.reverse, hi: newHi, nextSeq: nextSeq + writes.records.length } } : null },
+    account: { pending: newHi > lo ? { reverse: { ...pending.reverse, hi: newHi, nextSeq: nextSeq + writes.records.length, chunk: next?.chunk ?? gives.at(-1)!.chunk } } : null },
     ...writes,
   };
 }

@@ -24,7 +24,7 @@ const toLots = (specs: { payer: string; remaining: number; expires?: number | un
 function placed(lots: OpenLot[], points: number): PlacedTake[] {
   let start = 0;
   return (planTakes(lots, points) ?? []).map((t) => {
-    const p = { ...t, start };
+    const p = { ...t, start, chunk: 0 };
     start += t.take;
     return p;
   });

@@ -49,6 +49,7 @@ export async function planReverse(batch: Batch, store: Store, userId: string, sp
   const first = gives.slice(0, room - REVERSAL_ITEMS);
   const writes = giveBackWrites(first, at.sortKey, seq + 1);
   const restGiven = points - sumTakes(first);
+  const next = gives[first.length];
   const reopened = gives.filter(({ lot }) => !isExpired(lot, at.sortKey)).map(({ lot }) => lot.expiryKey);
   return {
     reply: item,
@@ -63,7 +64,7 @@ export async function planReverse(batch: Batch, store: Store, userId: string, sp
     records: [{ seq, item }, ...writes.records],
     lots: writes.lots,
     reversed: { seq: spendSeq, points: spend.reversed + points },
-    ...(restGiven > 0 ? { pending: { reverse: { spend: spendSeq, lo, hi: lo + restGiven, at: at.sortKey, nextSeq: seq + 1 + writes.records.length } } } : {}),
+    ...(next ? { pending: { reverse: { spend: spendSeq, lo, hi: lo + restGiven, at: at.sortKey, nextSeq: seq + 1 + writes.records.length, chunk: next.chunk } } } : {}),
     items: REVERSAL_ITEMS + first.length,
   };
 }

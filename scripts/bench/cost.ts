@@ -133,6 +133,31 @@ export async function costSection(options: {
       await row('idempotent replay of an add', 1, () => service.add(id, addBody('DANNON', 300), key));
     }
 
+    // Expiry and reversal (SPEC "Cost"): a clock the bench moves, so nothing waits for real time.
+    {
+      const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
+      const timed = new PointsService(store, { now: () => clock.now });
+      const at = (seconds: number) => new Date(clock.now + seconds * 1000).toISOString();
+      const expiring = (id: string, lots: number) =>
+        Promise.all(Array.from({ length: lots }, (_, i) => timed.add(id, addBodySchema.parse({ payer: ['DANNON', 'UNILEVER'][i % 2]!, points: 2, timestamp: at(-i - 1), expiresAt: at(3600 + i) }))));
+      const few = user('expiring100');
+      await expiring(few, 100);
+      await row('balance, 100 lots all with a future expiresAt', 100, () => timed.balance(few));
+      const many = user('expire1000');
+      await expiring(many, 1000);
+      clock.now += 7200_000;
+      const started = performance.now();
+      const cost = await row('expiring 1000 lots (found by the next balance read)', 1000, () => timed.balance(many));
+      options.log(`  expiring 1000 lots took ${Math.round(performance.now() - started)} ms in ${cost.requests} requests`);
+    }
+    for (const lots of [1, 100, 1000]) {
+      const id = user(`reverse${lots}`);
+      await load(id, lotsHistory(lots + 5, 2, 3));
+      await service.spend(id, spendBody(2 * lots));
+      const spendId = (await service.transactions(id, lots + 5, 1)).items[0]!.item.id;
+      await row(`reversal of a spend of ${lots} lot${lots === 1 ? '' : 's'}`, lots + 6, () => service.reverse(id, spendId, {}), { lots, payers: Math.min(lots, 3) });
+    }
+
     // The same operations on the history users: their cost must not depend on the history.
     for (const { userId, size } of options.histories) {
       await row(`balance, ${size} past transactions`, size, () => service.balance(userId));
