@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../../lib/dynamo-client.js';
-import { ensureTable } from '../../lib/dynamo-store.js';
+import { ensureTable } from '../../lib/table.js';
 import { freePort, startApi, startDynamo, type Running } from '../stack.js';
 import { Client, load, percentile, round, type LoadRun, type Sample } from './http.js';
 
