@@ -8,10 +8,12 @@
 //                                      (and TABLE_NAME, default "points") must name its database,
 //                                      which the bench writes history users into
 //   npm run bench -- --quick           smaller histories and shorter runs, for a smoke test
+//   npm run bench -- --only contention only section 5 (one busy user, on a stack of its own);
+//                                      the other sections keep their figures in bench/results.*
 //
 // The figures are reports: the exit code is 0 whatever the timings and targets (non-zero only
 // when a section could not run at all).
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ import { createClient } from '../lib/dynamo-client.js';
 import { DynamoStore } from '../lib/dynamo-store.js';
 import { historyLatencySection, throughputSection } from './bench/api.js';
 import { coldStartSection } from './bench/coldstart.js';
+import { contentionSection } from './bench/contention.js';
 import { costSection, type HistoryUser } from './bench/cost.js';
 import { realisticHistory } from './bench/history.js';
 import { machine, markdown, type Results } from './bench/report.js';
@@ -27,8 +30,9 @@ import { ROOT, freePort, prepareTable, startApi, startDynamo, type Running } fro
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { values: args } = parseArgs({
-  options: { url: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: { url: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
 });
+if (args.only !== undefined && args.only !== 'contention') throw new Error(`--only ${args.only}: only "contention" can run alone`);
 const externalUrl = args.url ?? process.env.BENCH_URL;
 const quick = args.quick ?? false;
 const outDir = args.out ?? join(ROOT, 'bench');
@@ -142,8 +146,15 @@ async function section<T>(title: string, run: () => Promise<T>): Promise<T | und
   }
 }
 
+const contention = async () => {
+  results.contention = await section('5. one busy user: contention on the bare routes (own DynamoDB Local and APIs)', () =>
+    contentionSection({ seconds: settings.throughputSeconds, warmupSeconds: 1, launch: track, stop, log }),
+  );
+};
+
 async function main(): Promise<void> {
   log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.ramGiB} GiB, Node ${results.machine.node}${quick ? ' (quick run)' : ''}`);
+  if (args.only) return contention();
   let endpoint: string;
   let table: string;
   if (externalUrl) {
@@ -219,6 +230,7 @@ async function main(): Promise<void> {
     });
     results.throughput = [...(results.throughput ?? []), ...(rows ?? [])];
   }
+  await contention();
 }
 
 let failed = false;
@@ -236,8 +248,12 @@ try {
 results.runtimeSeconds = Math.round((performance.now() - startedAt) / 1000);
 results.machine.loadAverage.end = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-const md = markdown(results);
+const jsonPath = join(outDir, 'results.json');
+// --only: the other sections keep the figures of the last full run.
+const previous: Results | undefined = args.only && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : undefined;
+const written: Results = previous ? { ...previous, contention: results.contention, errors: [...previous.errors.filter((e) => !e.startsWith('5.')), ...results.errors] } : results;
+writeFileSync(jsonPath, `${JSON.stringify(written, null, 2)}\n`);
+const md = markdown(written);
 writeFileSync(join(outDir, 'results.md'), `${md}\n`);
 
 console.log(`\n${md}`);

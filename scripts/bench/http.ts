@@ -7,11 +7,17 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** The client gave up waiting: the server sent no answer within the client's timeout. */
+export class RequestTimeout extends Error {}
+
 export class Client {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly base: URL;
 
-  constructor(baseUrl: string) {
+  constructor(
+    baseUrl: string,
+    private readonly timeoutMs = 60_000,
+  ) {
     this.base = new URL(baseUrl);
   }
 
@@ -34,7 +40,7 @@ export class Client {
           res.on('error', reject);
         },
       );
-      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+      req.setTimeout(this.timeoutMs, () => req.destroy(new RequestTimeout(`${method} ${path}: no answer in ${this.timeoutMs / 1000} s`)));
       req.on('error', reject);
       req.end(payload);
     });
@@ -96,54 +102,73 @@ export interface Throughput {
   p95: number;
 }
 
+/** One answer of a load run; status 0 when the request failed without an answer. */
+export interface Sample {
+  ms: number;
+  status: number;
+  body: string;
+  /** Answered inside the measured window (not during warm-up or the drain after it). */
+  measured: boolean;
+  timedOut: boolean;
+}
+
+export interface LoadRun {
+  /** Every answer, warm-up and drain included, in the order they came. */
+  samples: Sample[];
+  /** How long the uncounted warm-up took. */
+  warmupSeconds: number;
+  /** Length of the measured window. */
+  seconds: number;
+}
+
 /**
  * `concurrency` loops, each sending `make(worker, i)` requests back to back for `seconds`
- * (after a warm-up that is not counted). Answers that arrive inside the window count; those
- * other than 200 count as errors.
+ * (after a warm-up: at least `warmupSeconds`, and until every loop has had 3 answers, at most
+ * 60 s). It then stops by itself: each loop sends nothing more and waits for its last answer.
  */
-export async function throughput(concurrency: number, seconds: number, make: (worker: number, i: number) => Promise<HttpAnswer>, warmupSeconds = 1): Promise<Throughput> {
-  const samples: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
+export async function load(concurrency: number, seconds: number, make: (worker: number, i: number) => Promise<HttpAnswer>, warmupSeconds = 1): Promise<LoadRun> {
+  const samples: Sample[] = [];
   let phase: 'warmup' | 'measure' | 'done' = 'warmup';
-  let measureStart = 0;
-  let measureEnd = 0;
   const answered = new Array<number>(concurrency).fill(0);
   const loop = async (worker: number) => {
     for (let i = 0; phase !== 'done'; i++) {
       const start = performance.now();
-      const answer = await make(worker, i).catch((error: Error) => ({ status: 0, body: error.message }));
+      let timedOut = false;
+      const answer = await make(worker, i).catch((error: Error) => {
+        timedOut = error instanceof RequestTimeout;
+        return { status: 0, body: error.message };
+      });
       answered[worker] = i + 1;
-      if (phase !== 'measure') continue; // answers inside the window count
-      if (answer.status === 200) samples.push(performance.now() - start);
-      else {
-        errors++;
-        firstError ??= `${answer.status} ${answer.body.slice(0, 200)}`;
-      }
+      samples.push({ ms: performance.now() - start, status: answer.status, body: answer.body, measured: phase === 'measure', timedOut });
     }
   };
   const loops = Array.from({ length: concurrency }, (_, w) => loop(w));
-  // Warm: at least `warmupSeconds`, and every loop past its first answers (at most 60 s).
   const warmStart = performance.now();
   await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
   while (answered.some((n) => n < 3) && performance.now() - warmStart < 60_000) await new Promise((r) => setTimeout(r, 100));
   phase = 'measure';
-  measureStart = performance.now();
-  const warmed = (measureStart - warmStart) / 1000;
+  const measureStart = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   phase = 'done';
-  measureEnd = performance.now();
+  const measureEnd = performance.now();
   await Promise.all(loops);
-  if (firstError) console.warn(`    ${errors} request(s) failed, first: ${firstError}`);
-  const sorted = samples.sort((a, b) => a - b);
-  const elapsed = (measureEnd - measureStart) / 1000;
+  return { samples, warmupSeconds: round((measureStart - warmStart) / 1000, 1), seconds: round((measureEnd - measureStart) / 1000) };
+}
+
+/** Requests per second and latency of `load`; answers other than 200 count as errors. */
+export async function throughput(concurrency: number, seconds: number, make: (worker: number, i: number) => Promise<HttpAnswer>, warmupSeconds = 1): Promise<Throughput> {
+  const run = await load(concurrency, seconds, make, warmupSeconds);
+  const measured = run.samples.filter((s) => s.measured);
+  const failed = measured.filter((s) => s.status !== 200);
+  if (failed.length > 0) console.warn(`    ${failed.length} request(s) failed, first: ${failed[0]!.status} ${failed[0]!.body.slice(0, 200)}`);
+  const sorted = measured.filter((s) => s.status === 200).map((s) => s.ms).sort((a, b) => a - b);
   return {
     concurrency,
-    warmupSeconds: round(warmed, 1),
-    seconds: round(elapsed),
-    requests: samples.length,
-    errors,
-    perSecond: round(samples.length / elapsed, 1),
+    warmupSeconds: run.warmupSeconds,
+    seconds: run.seconds,
+    requests: sorted.length,
+    errors: failed.length,
+    perSecond: round(sorted.length / run.seconds, 1),
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
   };

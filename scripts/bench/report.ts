@@ -2,6 +2,7 @@
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { HistoryLatencySection, ThroughputRow } from './api.js';
 import { GOALS, type ColdStartSection } from './coldstart.js';
+import type { ContentionSection } from './contention.js';
 import { ON_DEMAND, type CostSection } from './cost.js';
 
 export interface Machine {
@@ -42,6 +43,7 @@ export interface Results {
   historyLatency?: HistoryLatencySection;
   throughput?: ThroughputRow[];
   coldStart?: ColdStartSection;
+  contention?: ContentionSection;
   runtimeSeconds: number;
   errors: string[];
 }
@@ -149,6 +151,35 @@ export function markdown(r: Results): string {
     out.push(`- ${yes(c.clientsReused)} — SDK clients are created once per container (at module load, \`lib/app.ts\`): every call after the first reused the first call's connection.`, '');
   }
 
+  if (r.contention) out.push(...contentionMarkdown(r.contention));
+
   if (r.errors.length > 0) out.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
   return out.join('\n');
+}
+
+function contentionMarkdown(c: ContentionSection): string[] {
+  const out = ['## 5. One busy user (contention)', ''];
+  out.push(
+    `Measured ${c.measuredAt.slice(0, 16).replace('T', ' ')} UTC (1-minute load average ${c.loadAverage.start} at the start, ${c.loadAverage.end} at the end). ` +
+      'Bare routes (the user `default`), serverless-offline in in-process mode (like `npm start`), on a DynamoDB Local (in memory) of this section\'s own, ' +
+      'the table created afresh for each run. Adds are of 5 points; a mixed client alternates adds of 5 and spends of 3, the user first given one old lot of 10^9 points. ' +
+      `Keep-alive HTTP clients, a warm-up of at least 1 s, then ${c.seconds} s measured; with 4 instances client k talks to instance k mod 4. ` +
+      'req/s and latency (ms) count the legal answers in the window (200, and 400 `INSUFFICIENT_POINTS`); the other columns cover the whole run, warm-up and drain included; ' +
+      'a timeout is no answer within 15 s. After each run the ledger is read back over HTTP: every balance must equal its payer\'s ledger sum and its lots\' `remaining`, none below zero, one record per 200.',
+    '',
+  );
+  const statuses = (s: Record<string, number>) => Object.entries(s).map(([status, n]) => `${status === '0' ? 'no answer' : status}×${n}`).join(', ') || '—';
+  out.push(
+    table(
+      ['run', 'clients', 'instances', 'req/s', 'p50', 'p99', '400 INSUFFICIENT_POINTS', 'non-2xx by status', '5xx', 'timeouts', 'ledger'],
+      c.runs.map((run) => [run.name, run.clients, run.instances, run.perSecond, run.p50, run.p99, run.insufficientPoints, statuses(run.non2xx), run.serverErrors, run.timeouts, run.check.ok ? `✅ ${run.check.records} records` : `❌ ${run.check.detail}`]),
+    ),
+    '',
+  );
+  out.push('DynamoDB Local floor, timed with the SDK in the same run (no service in between):', '');
+  out.push(table(['operation', 'concurrency', 'per second', 'p50', 'p99'], c.floor.map((f) => [f.operation, f.concurrency, f.perSecond, f.p50, f.p99])), '');
+  out.push('Goals (issue 12):', '');
+  for (const run of c.runs) for (const g of run.goals) out.push(`- ${yes(g.met)} — ${g.goal}`);
+  out.push('');
+  return out;
 }
