@@ -17,4 +17,5 @@ export function makeStore(failAfterWrites?: number): DynamoStore {
   }
 }
 
-export const makeService = (failAfterWrites?: number) => new PointsService(makeStore(failAfterWrites));
+/** A service on a fresh store; `now` replaces its clock (epoch ms), to make lots expire without waiting. */
+export const makeService = (failAfterWrites?: number, now?: () => number) => new PointsService(makeStore(failAfterWrites), now ? { now } : undefined);
