@@ -8,7 +8,7 @@ import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import type { PointsService, Reply } from '../lib/service.js';
 import { FifoModel } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
-import { makeService, makeStore } from './support/store.js';
+import { ledgerOf, makeService, makeStore } from './support/store.js';
 
 const timestampOf = (second: number) => new Date(Date.UTC(2020, 0, 1) + second * 1000).toISOString();
 const addBody = (payer: string, points: number, second: number) => addBodySchema.parse({ payer, points, timestamp: timestampOf(second) });
@@ -39,14 +39,7 @@ async function addAll(service: PointsService, user: string, lots: Lot[]) {
 /** Everything a client can observe about the user, after the next request has recovered it. */
 async function observe(user: string) {
   const service = makeService();
-  const items = [];
-  let after = 0;
-  for (;;) {
-    const slice = await service.transactions(user, after, 1000);
-    items.push(...slice.items.map((row) => row.item));
-    if (!slice.more) break;
-    after = slice.items.at(-1)!.seq;
-  }
+  const items = await ledgerOf(service, user);
   const { account } = await makeStore().load(user);
   return { balance: Object.fromEntries(await service.balance(user)), items, pending: account.pending };
 }

@@ -24,6 +24,14 @@ async function seed(user: string, model: FifoModel, lots: [string, number, strin
   }
 }
 
+/** A new user with the canonical adds and one spend of `points`, over HTTP and in a model. */
+async function canonicalSpent(label: string, points: number) {
+  const user = newUser(label);
+  const model = new FifoModel();
+  await seed(user, model, CANONICAL);
+  return { user, model, spendId: await spendRecorded(user, model, points) };
+}
+
 /** A spend over HTTP and in the model; returns its ledger id. */
 async function spendRecorded(user: string, model: FifoModel, points: number): Promise<string> {
   const spent = await spend(user, points);
@@ -56,10 +64,7 @@ async function reverseChecked(user: string, model: FifoModel, spendId: string, i
 
 describe('reversal of the canonical spend', () => {
   it('gives back the last-taken points first, in several partial reversals, then refuses with EXCEEDS_SPEND', async () => {
-    const user = newUser('rev-canon');
-    const model = new FifoModel();
-    await seed(user, model, CANONICAL);
-    const spendId = await spendRecorded(user, model, 5000);
+    const { user, model, spendId } = await canonicalSpent('rev-canon', 5000);
 
     await reverseChecked(user, model, spendId, 0, 4700);
     // What stays spent is what a spend of 300 would have taken: DANNON 100, UNILEVER 200.
@@ -101,10 +106,7 @@ describe('reversal of the canonical spend', () => {
     { form: 'an empty body with a JSON content type', send: (user: string, id: string) => fetch(`${apiUrl()}/users/${user}/spends/${id}/reverse`, { method: 'POST', headers: { 'content-type': 'application/json' } }) },
     { form: '{}', send: (user: string, id: string) => fetch(`${apiUrl()}/users/${user}/spends/${id}/reverse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }) },
   ])('with $form reverses everything not yet reversed', async ({ send }) => {
-    const user = newUser('rev-whole');
-    const model = new FifoModel();
-    await seed(user, model, CANONICAL);
-    const spendId = await spendRecorded(user, model, 5000);
+    const { user, model, spendId } = await canonicalSpent('rev-whole', 5000);
     await reverseChecked(user, model, spendId, 0, 4000);
     const start = Date.now();
     const response = await send(user, spendId);
@@ -146,8 +148,7 @@ describe.concurrent('reversal of spends over many lots', () => {
       });
       const model = replayLedger(await ledger(user));
       const full = model.balanceObject();
-      const oldSum = lots.slice(0, n).reduce((s, [, p]) => s + p, 0);
-      const points = oldSum; // exactly the n old lots
+      const points = lots.slice(0, n).reduce((s, [, p]) => s + p, 0); // exactly the n old lots
       const spendId = await spendRecorded(user, model, points);
       const first = model.items.at(-1);
 
@@ -177,11 +178,8 @@ describe.concurrent('reversal of spends over many lots', () => {
 
 describe('refusals', () => {
   it('an unknown spend id, an id that is not a spend, and another user’s spend are 404 NOT_FOUND and change nothing', async () => {
-    const user = newUser('rev-404');
+    const { user, model, spendId } = await canonicalSpent('rev-404', 10);
     const other = newUser('rev-404');
-    const model = new FifoModel();
-    await seed(user, model, CANONICAL);
-    const spendId = await spendRecorded(user, model, 10);
     const otherModel = new FifoModel();
     await seed(other, otherModel, [['X', 50, '2022-01-01T00:00:00Z']]);
     const otherSpend = await spendRecorded(other, otherModel, 5);
@@ -211,10 +209,7 @@ describe('refusals', () => {
     { name: 'a JSON array', body: '[5]' },
     { name: 'a JSON number', body: '5' },
   ])('a body with $name is 400 VALIDATION_FAILED and changes nothing', async ({ body }) => {
-    const user = newUser('rev-bad');
-    const model = new FifoModel();
-    await seed(user, model, CANONICAL);
-    const spendId = await spendRecorded(user, model, 500);
+    const { user, model, spendId } = await canonicalSpent('rev-bad', 500);
     const before = await snapshot(user);
     expectProblem(await reverse(user, spendId, body), 400, 'VALIDATION_FAILED');
     expect(await snapshot(user)).toEqual(before);
@@ -223,10 +218,7 @@ describe('refusals', () => {
 
 describe('keyed retries', () => {
   it('a retry gets the same answer and is applied once; the key with another body is 422; a keyed refusal replays', async () => {
-    const user = newUser('rev-key');
-    const model = new FifoModel();
-    await seed(user, model, CANONICAL);
-    const spendId = await spendRecorded(user, model, 5000);
+    const { user, model, spendId } = await canonicalSpent('rev-key', 5000);
     const key = { 'Idempotency-Key': `rev-${randomUUID()}` };
     const first = await reverseChecked(user, model, spendId, 0, 300, key);
     const after = await snapshot(user);
@@ -260,7 +252,7 @@ describe('reversal into an expired lot', () => {
   it('points given back to a lot that expired meanwhile expire at once: an expire item follows, the balance does not grow', async () => {
     const user = newUser('rev-exp');
     const model = new FifoModel();
-    const expiresAt = secondsAhead(2000);
+    const expiresAt = secondsAhead(3000);
     const lotA = await addExpiring(user, 'A', 100, '2022-01-01T00:00:00Z', utc(expiresAt));
     expect(lotA.status, lotA.text).toBe(200);
     model.add('A', 100, '2022-01-01T00:00:00Z', '2022-01-01T00:00:00Z', { expiresAt: utc(expiresAt) });
@@ -314,7 +306,7 @@ describe('a reversal racing spends of the same user', () => {
           ['B', 100, '2022-01-02T00:00:00Z'],
         ]);
         const spendId = await spendRecorded(user, model, 100);
-        const [reversed, spent] = await Promise.all([reverse(user, spendId), spend(user, 150)]);
+        const [reversed, spent] = await Promise.all([reverse(user, spendId, {}), spend(user, 150)]);
         expect(reversed.status, reversed.text).toBe(200);
         const [spentOk] = classify([spent], 'INSUFFICIENT_POINTS');
         const items = (await checkedState(user)).items;

@@ -19,3 +19,15 @@ export function makeStore(failAfterWrites?: number): DynamoStore {
 
 /** A service on a fresh store; `now` replaces its clock (epoch ms), to make lots expire without waiting. */
 export const makeService = (failAfterWrites?: number, now?: () => number) => new PointsService(makeStore(failAfterWrites), now ? { now } : undefined);
+
+/** Every ledger item of a user, page after page, as `service` lists them. */
+export async function ledgerOf(service: PointsService, userId: string) {
+  const items = [];
+  let after = 0;
+  for (;;) {
+    const slice = await service.transactions(userId, after, 1000);
+    items.push(...slice.items.map((row) => row.item));
+    if (!slice.more) return items;
+    after = slice.items.at(-1)!.seq;
+  }
+}
