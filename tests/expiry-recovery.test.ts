@@ -48,8 +48,12 @@ async function observe(user: string, at: number) {
 
 /** Runs `operation` on a service whose client dies after `k` writes; true if it crashed. */
 async function crashAfter(k: number, at: number, operation: (service: PointsService) => Promise<unknown>): Promise<boolean> {
+  const service = makeService(k, () => at);
   try {
-    await operation(makeService(k, () => at));
+    await operation(service);
+    // A crash during roll-forward comes after the answer was committed: the failpoint, once
+    // fired, fails every later request, so a probe tells whether it fired.
+    await service.balance(newUser('probe'));
     return false;
   } catch (error) {
     if (error instanceof FailpointCrash) return true;
