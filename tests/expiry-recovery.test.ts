@@ -4,12 +4,11 @@
 // are correct. The service's clock is injected, so lots expire without waiting.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FailpointCrash } from '../lib/dynamo-client.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import type { PointsService } from '../lib/service.js';
 import { FifoModel, comparable, ledgerSums } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
-import { ledgerOf, makeService } from './support/store.js';
+import { crashAfter, ledgerOf, makeService } from './support/store.js';
 
 const BASE = Date.UTC(2020, 0, 1);
 const T0 = Date.UTC(2030, 0, 1);
@@ -45,21 +44,6 @@ async function observe(user: string, at: number) {
   const items: any[] = await ledgerOf(service, user);
   expect(balance, 'balances equal the sum of the ledger').toEqual(ledgerSums(items));
   return { balance, items };
-}
-
-/** Runs `operation` on a service whose client dies after `k` writes; true if it crashed. */
-async function crashAfter(k: number, at: number, operation: (service: PointsService) => Promise<unknown>): Promise<boolean> {
-  const service = makeService(k, () => at);
-  try {
-    await operation(service);
-    // A crash during roll-forward comes after the answer was committed: the failpoint, once
-    // fired, fails every later request, so a probe tells whether it fired.
-    await service.balance(newUser('probe'));
-    return false;
-  } catch (error) {
-    if (error instanceof FailpointCrash) return true;
-    throw error;
-  }
 }
 
 /** Without undefined fields, as JSON would carry it (key order does not matter to the comparison). */
@@ -101,7 +85,7 @@ describe('failpoint after every write of a 250-lot reversal', () => {
     for (; k < 30; k++) {
       const user = newUser('crash-rev');
       const { models, spendId } = await prepared(user);
-      const crashed = await crashAfter(k, T0, (service) => service.reverse(user, spendId, reverseBody(reversed)));
+      const crashed = await crashAfter(k, (service) => service.reverse(user, spendId, reverseBody(reversed)), () => T0);
       // The next request: 1 point, from lot 2 (C) if the reversal is in, else from N's first lot.
       const next = await makeService(undefined, () => T0).spend(user, spendBodySchema.parse({ points: 1 }));
       expect(next.status).toBe(200);
@@ -134,7 +118,7 @@ describe('failpoint after every write of a 250-lot reversal', () => {
       const user = newUser('crash-rev-key');
       const { models, spendId } = await prepared(user);
       const key = idem(`crash-${k}`, `reverse ${reversed}`);
-      await crashAfter(k, T0, (service) => service.reverse(user, spendId, reverseBody(reversed), key));
+      await crashAfter(k, (service) => service.reverse(user, spendId, reverseBody(reversed), key), () => T0);
       const reply = await makeService(undefined, () => T0).reverse(user, spendId, reverseBody(reversed), key);
       expect(reply.status, reply.body).toBe(200);
       expect(JSON.parse(reply.body)).toMatchObject({ type: 'reversal', spend: spendId, points: reversed });
@@ -167,7 +151,7 @@ describe('failpoint after every write of a 250-lot expiry batch', () => {
         await addAll(user, lots, T0, Object.values(models));
         for (const model of Object.values(models)) model.expire(LATER);
         models.all?.spend(5, { now: LATER });
-        const crashed = await crashAfter(k, LATER, (service) => run(service, user));
+        const crashed = await crashAfter(k, (service) => run(service, user), () => LATER);
 
         // The next request, a balance read, already sees every lot expired and nothing else changed.
         const balance = Object.fromEntries(await makeService(undefined, () => LATER).balance(user));
