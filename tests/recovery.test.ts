@@ -3,12 +3,11 @@
 // request has run, and retries with the same Idempotency-Key apply the operation exactly once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FailpointCrash } from '../lib/dynamo-client.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
-import type { PointsService, Reply } from '../lib/service.js';
+import type { PointsService } from '../lib/service.js';
 import { FifoModel } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
-import { makeService, makeStore } from './support/store.js';
+import { crashAfter, ledgerOf, makeService, makeStore } from './support/store.js';
 
 const timestampOf = (second: number) => new Date(Date.UTC(2020, 0, 1) + second * 1000).toISOString();
 const addBody = (payer: string, points: number, second: number) => addBodySchema.parse({ payer, points, timestamp: timestampOf(second) });
@@ -39,14 +38,7 @@ async function addAll(service: PointsService, user: string, lots: Lot[]) {
 /** Everything a client can observe about the user, after the next request has recovered it. */
 async function observe(user: string) {
   const service = makeService();
-  const items = [];
-  let after = 0;
-  for (;;) {
-    const slice = await service.transactions(user, after, 1000);
-    items.push(...slice.items.map((row) => row.item));
-    if (!slice.more) break;
-    after = slice.items.at(-1)!.seq;
-  }
+  const items = await ledgerOf(service, user);
   const { account } = await makeStore().load(user);
   return { balance: Object.fromEntries(await service.balance(user)), items, pending: account.pending };
 }
@@ -73,21 +65,6 @@ function summary(state: Awaited<ReturnType<typeof observe>>) {
     .map((item) => ({ key: `${(item as { payer: string }).payer}@${(Date.parse(item.timestamp) - Date.UTC(2020, 0, 1)) / 1000}`, remaining: (item as { remaining: number }).remaining }))
     .sort((a, b) => a.key.localeCompare(b.key));
   return { balance: state.balance, remaining };
-}
-
-/** Runs `operation` on a service whose client dies after `k` writes; true if it crashed. */
-async function crashAfter(k: number, operation: (service: PointsService) => Promise<Reply>): Promise<boolean> {
-  const service = makeService(k);
-  try {
-    await operation(service);
-    // A crash during roll-forward comes after the operation's answer was committed, so the
-    // service still answers; once fired, the failpoint fails every later request, this one too.
-    await service.balance(newUser('probe'));
-    return false;
-  } catch (error) {
-    if (error instanceof FailpointCrash) return true;
-    throw error;
-  }
 }
 
 describe.each([

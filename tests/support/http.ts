@@ -30,6 +30,11 @@ export function client(baseUrl: () => string) {
     call('POST', `/users/${user}/add`, { payer, points, timestamp }, headers);
   const spend = (user: string, points: number, headers?: Record<string, string>) => call('POST', `/users/${user}/spend`, { points }, headers);
   const balance = (user: string) => call<Record<string, number>>('GET', `/users/${user}/balance`);
+  const addExpiring = (user: string, payer: string, points: number, timestamp: string, expiresAt: string, headers?: Record<string, string>) =>
+    call('POST', `/users/${user}/add`, { payer, points, timestamp, expiresAt }, headers);
+  /** POST …/spends/{spendId}/reverse; no `body` sends none. */
+  const reverse = (user: string, spendId: string, body?: unknown, headers?: Record<string, string>) =>
+    call('POST', `/users/${user}/spends/${encodeURIComponent(spendId)}/reverse`, body, headers);
 
   /** Every ledger item of a user, following cursors. */
   async function ledger(user: string, limit = 1000): Promise<any[]> {
@@ -45,11 +50,11 @@ export function client(baseUrl: () => string) {
     return items;
   }
 
-  return { call, add, spend, balance, ledger };
+  return { call, add, addExpiring, spend, reverse, balance, ledger };
 }
 
 export const apiUrl = () => inject('apiUrl');
-export const { call, add, spend, balance, ledger } = client(apiUrl);
+export const { call, add, addExpiring, spend, reverse, balance, ledger } = client(apiUrl);
 
 let counter = 0;
 /** A user id no other test uses. */
