@@ -257,6 +257,17 @@ export class DynamoStore implements Store {
     }
   }
 
+  async landed(commit: Commit): Promise<boolean> {
+    // Records are only ever put by the commit that takes their sequence number, with a fresh id,
+    // and never overwritten: the id at that place proves which commit landed.
+    const first = commit.records?.[0];
+    if (!first) throw new Error('landed: only a commit with records can be read back');
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: commit.userId, sk: recordSk(first.seq) }, ConsistentRead: true, ProjectionExpression: 'id' }),
+    );
+    return Item?.id === first.item.id;
+  }
+
   async recordRefusal(userId: string, record: IdempotencyRecord): Promise<void> {
     try {
       await this.db.send(new PutCommand(idempotencyPut(this.table, userId, record)));

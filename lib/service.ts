@@ -2,6 +2,7 @@
 // idempotent replays, and the roll-forward of operations too large for one transaction.
 import { randomUUID } from 'node:crypto';
 import { backoff } from './backoff.js';
+import { UnknownOutcome } from './db-errors.js';
 import { ApiError, DOMAIN_REFUSALS } from './errors.js';
 import { Lanes } from './lanes.js';
 import {
@@ -16,6 +17,7 @@ import {
   type Account,
   type Take,
 } from './ledger.js';
+import { commitWithReadBack, leftForNextRequest } from './outcome.js';
 import type { AddBody, AddItem, LedgerItem, SpendBody } from './schemas.js';
 import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type IdempotencyRecord, type LedgerSlice, type NewRecord, type Store } from './store.js';
 
@@ -159,7 +161,7 @@ export class PointsService {
       try {
         planned = await this.refusalsRecorded(userId, idempotency, () => plan(account));
         reply = { status: 200, body: JSON.stringify(planned.reply) };
-        await this.store.commit({ ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
+        await commitWithReadBack(this.store, { ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         await retryDelay(attempt);
@@ -167,7 +169,7 @@ export class PointsService {
       }
       // Committed: from here on the operation is never planned again, only completed.
       if (planned.rest.length > 0) {
-        await this.finishPending(userId, { ...account, version: account.version + 1, pending: planned.commit.account.pending ?? undefined }, planned.rest);
+        await this.finishPending(userId, { ...account, version: account.version + 1, pending: planned.commit.account.pending ?? undefined }, planned.rest).catch(leftForNextRequest);
       }
       return reply;
     }
@@ -221,8 +223,9 @@ export class PointsService {
         current = { ...current, version: current.version + 1, pending: pending ?? undefined };
         takes = takes.slice(batch.length);
       } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        current = (await this.store.load(userId)).account; // someone else rolled forward
+        // After a conflict someone else rolled forward; after an unknown outcome this batch may have landed.
+        if (!(error instanceof ConflictError || error instanceof UnknownOutcome)) throw error;
+        current = (await this.store.load(userId)).account;
         takes = undefined;
       }
     }
