@@ -5,12 +5,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Time a request may spend in the handler: the rest of the 10 s is for the emulator or API Gateway and the network. */
-export const REQUEST_BUDGET_MS = 8_000;
+export const REQUEST_BUDGET_MS = 8_500;
 /**
  * Kept free of writes at the end of the budget: a write whose answer is lost needs this long to
  * read back whether it landed, so that the client learns the real outcome instead of 503 OUTCOME_UNKNOWN.
  */
-export const READ_BACK_RESERVE_MS = 2_000;
+export const READ_BACK_RESERVE_MS = 2_500;
 
 const deadlines = new AsyncLocalStorage<number>();
 

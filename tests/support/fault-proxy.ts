@@ -29,7 +29,7 @@ export type Only = 'reads' | 'writes';
 const WRITE_OPERATIONS = new Set(['TransactWriteItems', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 
 /** mulberry32: small, fast and good enough to pick faults. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
