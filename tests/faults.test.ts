@@ -5,13 +5,14 @@
 // retries applied exactly once. After every scenario, with faults off, balances equal the ledger.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseTimestamp } from '../lib/timestamp.js';
+import { random as seeded } from '../scripts/bench/history.js';
 import { freePort, startApi, type Running } from '../scripts/stack.js';
 import { expectProblem } from './support/expect.js';
-import { FaultProxy, prng, type FaultMode, type Only } from './support/fault-proxy.js';
+import { FaultProxy, type FaultMode, type Only } from './support/fault-proxy.js';
 import { FifoModel, comparable, inPool, isoAfter, type Breakdown } from './support/fifo-model.js';
 import { client, newUser, type Answer } from './support/http.js';
 import { makeService } from './support/store.js';
-import { parseTimestamp } from '../lib/timestamp.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 9_2026);
 /** SPEC's 10 s, plus slack for the emulator on a machine shared with other test files. */
@@ -128,6 +129,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'reset on every call', setup: faulted('reset'), expect: everyRoute('SERVICE_UNAVAILABLE') },
   { name: 'throttle on every call', setup: faulted('throttle'), expect: everyRoute('SERVICE_UNAVAILABLE') },
   { name: '500 on every call', setup: faulted('error500'), expect: everyRoute('SERVICE_UNAVAILABLE') },
+  { name: 'lost answer to every call', setup: faulted('lost'), expect: everyRoute('SERVICE_UNAVAILABLE') },
   { name: 'slow (1.5 s) on every call', setup: faulted('slow', undefined, { slowMs: 1500 }), expect: everyRoute(200) },
   // Writes fail, reads work: writes are sent, their outcome is read back.
   { name: 'hang on every write', setup: faulted('hang', 'writes'), expect: writesThenReads('SERVICE_UNAVAILABLE', 200) },
@@ -227,7 +229,7 @@ describe('random faults under a workload', () => {
     let unavailable = 0;
     await Promise.all(
       [0, 1, 2].map(async (u) => {
-        const random = prng(SEED + u);
+        const random = seeded(SEED + u);
         const pick = (n: number) => Math.floor(random() * n);
         const user = newUser(`work${u}`);
         const model = new FifoModel();

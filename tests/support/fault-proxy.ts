@@ -3,6 +3,7 @@
 // attempt) gets one mode. Random choices come from a seeded PRNG, so a failing run can be replayed.
 import { Agent, createServer, request as upstreamRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { random as seeded } from '../../scripts/bench/history.js';
 
 export type FaultMode =
   | 'pass' // forwarded untouched
@@ -27,18 +28,6 @@ export type Policy = (call: Call, random: () => number) => FaultMode;
 export type Only = 'reads' | 'writes';
 
 const WRITE_OPERATIONS = new Set(['TransactWriteItems', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-
-/** mulberry32: small, fast and good enough to pick faults. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const applies = (call: Call, only?: Only) => only === undefined || (only === 'writes') === call.write;
 
@@ -79,7 +68,7 @@ export class FaultProxy {
     private readonly target: URL,
     options: FaultProxyOptions,
   ) {
-    this.random = prng(options.seed);
+    this.random = seeded(options.seed);
     this.hangMs = options.hangMs;
     this.slowMs = options.slowMs ?? 1500;
     server.on('request', (req, res) => {
