@@ -138,6 +138,9 @@ function isConflict(error: unknown): boolean {
 }
 
 export class DynamoStore implements Store {
+  /** The token each commit sent (as ClientRequestToken, and in its records), for landed(). */
+  private readonly tokens = new WeakMap<Commit, string>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table = tableName(),
@@ -226,11 +229,13 @@ export class DynamoStore implements Store {
         },
       },
     ];
+    const token = randomUUID();
+    this.tokens.set(commit, token);
     for (const { seq, item, lotOrderKey: orderKey } of commit.records ?? []) {
       items.push({
         Put: {
           TableName: this.table,
-          Item: { pk: userId, sk: recordSk(seq), ...storedRecord(item, orderKey) },
+          Item: { pk: userId, sk: recordSk(seq), ...storedRecord(item, orderKey), tok: token },
           ConditionExpression: 'attribute_not_exists(sk)',
         },
       });
@@ -250,7 +255,7 @@ export class DynamoStore implements Store {
     if (commit.idempotency) items.push({ Put: idempotencyPut(this.table, userId, commit.idempotency) });
     try {
       // The token makes an SDK-level retry of a commit that did land succeed instead of conflict.
-      await this.db.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
+      await this.db.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
     } catch (error) {
       if (isConflict(error)) throw new ConflictError();
       throw error;
@@ -258,14 +263,15 @@ export class DynamoStore implements Store {
   }
 
   async landed(commit: Commit): Promise<boolean> {
-    // Records are only ever put by the commit that takes their sequence number, with a fresh id,
-    // and never overwritten: the id at that place proves which commit landed.
+    // A record is put once, by the commit that takes its sequence number, and never overwritten;
+    // the token it carries names that commit (ids alone need not differ between two plans).
     const first = commit.records?.[0];
-    if (!first) throw new Error('landed: only a commit with records can be read back');
+    const token = this.tokens.get(commit);
+    if (!first || !token) throw new Error('landed: only a commit with records, sent by this store, can be read back');
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: commit.userId, sk: recordSk(first.seq) }, ConsistentRead: true, ProjectionExpression: 'id' }),
+      new GetCommand({ TableName: this.table, Key: { pk: commit.userId, sk: recordSk(first.seq) }, ConsistentRead: true, ProjectionExpression: 'tok' }),
     );
-    return Item?.id === first.item.id;
+    return Item?.tok === token;
   }
 
   async recordRefusal(userId: string, record: IdempotencyRecord): Promise<void> {

@@ -52,7 +52,7 @@ export interface Store {
   /** Open lots oldest first (of one payer, if given), read until they hold `points` or run out. */
   openLots(userId: string, payer: string | undefined, points: number): Promise<OpenLot[]>;
   commit(commit: Commit): Promise<void>;
-  /** Whether `commit` (one with records) was applied: its first record is stored with the same id. */
+  /** Whether `commit` (one with records, after commit() left its outcome unknown) was applied. */
   landed(commit: Commit): Promise<boolean>;
   /** Stores a refusal under its key; ConflictError if the key is already taken. */
   recordRefusal(userId: string, record: IdempotencyRecord): Promise<void>;
