@@ -64,7 +64,8 @@ async function expectConsistent(user: string): Promise<any[]> {
   const open: Record<string, number> = {};
   const credit = (payer: string, points: number) => (sums[payer] = (sums[payer] ?? 0) + points);
   for (const item of items) {
-    if (item.type === 'spend') for (const entry of item.breakdown as Breakdown) credit(entry.payer, entry.points);
+    // Spends and reversals move points by breakdown; adds and expiries by payer.
+    if (Array.isArray(item.breakdown)) for (const entry of item.breakdown as Breakdown) credit(entry.payer, entry.points);
     else credit(item.payer, item.points);
     if (item.type === 'add' && item.points > 0) open[item.payer] = (open[item.payer] ?? 0) + item.remaining;
   }
