@@ -164,6 +164,16 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+it('the OpenAPI document declares the 503 and its Retry-After on every route that uses the database', async () => {
+  const document = (await http.call('GET', '/openapi.json')).body;
+  const operations = Object.values(document.paths as Record<string, Record<string, any>>).flatMap((path) => Object.values(path));
+  for (const operation of operations) {
+    if (operation.operationId === 'openapi') expect(operation.responses[503]).toBeUndefined();
+    else expect(operation.responses[503]?.headers?.['Retry-After'], operation.operationId).toBeDefined();
+  }
+  expect(operations.length).toBeGreaterThan(4);
+});
+
 describe('each fault against each route', () => {
   it.each(SCENARIOS)('$name', async (scenario) => {
     const routes = ROUTES.filter((route) => scenario.expect[route.name] !== undefined);
