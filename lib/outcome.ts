@@ -5,32 +5,38 @@ import { isUnavailable, UnknownOutcome } from './db-errors.js';
 import { ConflictError, type Commit, type Store } from './store.js';
 
 /**
- * Commits, and if the outcome is unknown reads back whether the commit landed: if it did, returns
- * as if confirmed; if not, throws ConflictError, so the caller plans again as after any conflict
- * (the commit carries a version check, so it can never land twice). If the read-back fails too,
- * the UnknownOutcome stands: 503 OUTCOME_UNKNOWN.
+ * Commits a round's planned requests; if the outcome is unknown, reads back whether the commit
+ * landed: its first record's id (random per plan) is at that record's place, or not. Landed:
+ * returns as if confirmed. Not landed: throws ConflictError, so the round is planned again as
+ * after any conflict (the commit carries a version check, so it can never land twice). If the
+ * read-back fails too, the UnknownOutcome stands: 503 OUTCOME_UNKNOWN.
  */
 export async function commitWithReadBack(store: Store, commit: Commit): Promise<void> {
   try {
     await store.commit(commit);
   } catch (error) {
-    if (!(error instanceof UnknownOutcome)) throw error;
-    let landed: boolean;
+    const first = commit.records?.[0];
+    if (!(error instanceof UnknownOutcome) || !first) throw error;
+    let id: string | undefined;
     try {
-      landed = await store.landed(commit);
+      id = await store.recordId(commit.userId, first.seq);
     } catch (readError) {
       if (isUnavailable(readError)) throw error;
       throw readError;
     }
-    if (!landed) throw new ConflictError();
+    if (id !== first.item.id) throw new ConflictError();
   }
 }
 
 /**
- * For work after an operation is committed (the roll-forward of a large spend): a DynamoDB fault
- * there does not change the answer, which is the operation's 200; the account records what is
- * left, and the next request for the user finishes it.
+ * Commits upkeep (roll-forward, expiry), which the account alone decides: after an unknown
+ * outcome, re-reading the account shows whether it landed and what is left, exactly as after a
+ * conflict. So no request is told OUTCOME_UNKNOWN about work it did not ask for.
  */
-export function leftForNextRequest(error: unknown): void {
-  if (!isUnavailable(error)) throw error;
+export async function commitUpkeep(store: Store, commit: Commit): Promise<void> {
+  try {
+    await store.commit(commit);
+  } catch (error) {
+    throw error instanceof UnknownOutcome ? new ConflictError() : error;
+  }
 }

@@ -79,14 +79,29 @@ async function expectConsistent(user: string): Promise<any[]> {
 type Expectation = 200 | 'SERVICE_UNAVAILABLE' | 'OUTCOME_UNKNOWN';
 
 interface Route {
-  name: 'add' | 'spend' | 'balance' | 'transactions';
+  name: 'add' | 'spend' | 'reverse' | 'balance' | 'transactions';
   write: boolean;
+  /** Makes what the request needs beyond the two lots every user gets. */
+  prepare?(user: string): Promise<void>;
   send(user: string, key: string): Promise<Answer<any>>;
 }
+
+/** The spend to reverse, per user (made without faults by the reverse route's prepare). */
+const spendIds = new Map<string, string>();
 
 const ROUTES: Route[] = [
   { name: 'add', write: true, send: (user, key) => http.add(user, 'NEW', 7, isoAfter(BASE, 3600), { 'Idempotency-Key': key }) },
   { name: 'spend', write: true, send: (user, key) => http.spend(user, 15, { 'Idempotency-Key': key }) },
+  {
+    name: 'reverse',
+    write: true,
+    prepare: async (user) => {
+      expect((await direct.spend(user, { points: 12 })).status).toBe(200);
+      const { items } = await direct.transactions(user, 0, 10);
+      spendIds.set(user, items.find(({ item }) => item.type === 'spend')!.item.id);
+    },
+    send: (user, key) => http.call('POST', `/users/${user}/spends/${spendIds.get(user)}/reverse`, {}, { 'Idempotency-Key': key }),
+  },
   { name: 'balance', write: false, send: (user) => http.balance(user) },
   { name: 'transactions', write: false, send: (user) => http.call('GET', `/users/${user}/transactions?limit=10`) },
 ];
@@ -116,8 +131,8 @@ interface Scenario {
   expect: Partial<Record<Route['name'], Expectation | Expectation[]>>;
 }
 
-const everyRoute = (answer: Expectation): Scenario['expect'] => ({ add: answer, spend: answer, balance: answer, transactions: answer });
-const writesThenReads = (writes: Expectation, reads: Expectation): Scenario['expect'] => ({ add: writes, spend: writes, balance: reads, transactions: reads });
+const everyRoute = (answer: Expectation): Scenario['expect'] => ({ add: answer, spend: answer, reverse: answer, balance: answer, transactions: answer });
+const writesThenReads = (writes: Expectation, reads: Expectation): Scenario['expect'] => ({ add: writes, spend: writes, reverse: writes, balance: reads, transactions: reads });
 const faulted = (mode: FaultMode, only?: Only, options: { hangMs?: number; slowMs?: number } = {}) => () => {
   proxy.hangMs = options.hangMs;
   proxy.slowMs = options.slowMs ?? 1500;
@@ -151,7 +166,7 @@ const SCENARIOS: Scenario[] = [
         return lost ? 'hang' : 'pass';
       });
     },
-    expect: { add: 'OUTCOME_UNKNOWN', spend: 'OUTCOME_UNKNOWN' },
+    expect: { add: 'OUTCOME_UNKNOWN', spend: 'OUTCOME_UNKNOWN', reverse: 'OUTCOME_UNKNOWN' },
   },
   {
     name: 'random faults on half the calls',
@@ -160,7 +175,9 @@ const SCENARIOS: Scenario[] = [
       proxy.slowMs = 500;
       proxy.randomly(0.5);
     },
-    expect: { add: [200, 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN'], spend: [200, 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN'], balance: [200, 'SERVICE_UNAVAILABLE'], transactions: [200, 'SERVICE_UNAVAILABLE'] },
+    expect: {
+      ...Object.fromEntries(ROUTES.map((route) => [route.name, route.write ? [200, 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN'] : [200, 'SERVICE_UNAVAILABLE']])),
+    },
   },
 ];
 
@@ -177,7 +194,13 @@ it('the OpenAPI document declares the 503 and its Retry-After on every route tha
 describe('each fault against each route', () => {
   it.each(SCENARIOS)('$name', async (scenario) => {
     const routes = ROUTES.filter((route) => scenario.expect[route.name] !== undefined);
-    const users = await Promise.all(routes.map(() => seededUser()));
+    const users = await Promise.all(
+      routes.map(async (route) => {
+        const user = await seededUser();
+        await route.prepare?.(user);
+        return user;
+      }),
+    );
     const before = await Promise.all(users.map((user) => http.ledger(user)));
     const keys = routes.map(() => `fault-${randomUUID()}`);
     const faultsBefore = proxy.faults();
@@ -200,6 +223,7 @@ describe('each fault against each route', () => {
       expect(allowed, `${route.name}: ${answer.status} ${answer.text}`).toContain(got);
       if (got !== 200) expectUnavailable(answer, got);
       if (route.name === 'spend' && got === 200) expect(answer.body).toEqual([{ payer: 'A', points: -10 }, { payer: 'B', points: -5 }]);
+      if (route.name === 'reverse' && got === 200) expect(answer.body).toMatchObject({ type: 'reversal', points: 12, breakdown: [{ payer: 'B', points: 2 }, { payer: 'A', points: 10 }] });
       if (route.name === 'balance' && got === 200) expect(answer.body).toEqual({ A: 10, B: 20 });
 
       // Faults off: the ledger tells what was applied.
