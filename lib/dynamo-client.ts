@@ -15,10 +15,10 @@ const WRITE_COMMANDS = new Set(WRITES.map((name) => `${name}Command`));
 /** X-Amz-Target of a write, e.g. "DynamoDB_20120810.TransactWriteItems". */
 const WRITE_TARGET = new RegExp(`\\.(?:${WRITES.join('|')})$`);
 
-/** DynamoDB answers in milliseconds; a connection that takes longer is not coming. */
-const CONNECTION_TIMEOUT_MS = 1_000;
+/** DynamoDB connects in milliseconds; the slack is for DynamoDB Local on a loaded machine. */
+const CONNECTION_TIMEOUT_MS = 2_000;
 /** One attempt: generous for a 100-item transaction on a loaded DynamoDB Local, well inside the budget. */
-const ATTEMPT_TIMEOUT_MS = 3_000;
+const ATTEMPT_TIMEOUT_MS = 4_000;
 /** Attempts per call (the SDK's standard retry: throttles and transient faults, jittered backoff). */
 const MAX_ATTEMPTS = 3;
 
