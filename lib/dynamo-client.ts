@@ -1,11 +1,28 @@
-// The DynamoDB client of a container: created once, shared by every invocation. The
-// test hook (the failpoint) and the request counting of lib/metrics.ts and lib/telemetry.ts are middlewares added here.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// The DynamoDB client of a container: created once, shared by every invocation. Its time limits
+// and error classification keep every request bounded and honest under faults (lib/deadline.ts,
+// lib/db-errors.ts). The test hook (the failpoint) and the request counting of lib/metrics.ts and
+// lib/telemetry.ts are middlewares added here.
+import { DynamoDBClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// The SDK's own HTTP handler (a dependency of @aws-sdk/client-dynamodb), extended below.
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+import { certainlyNotApplied, failureOf, NotSent } from './db-errors.js';
+import { deadlineLeftMs } from './deadline.js';
 import { countRequest } from './metrics.js';
 import { noteDynamoRequest } from './telemetry.js';
 
-const WRITE_COMMANDS = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const WRITES = ['TransactWriteItems', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
+const WRITE_COMMANDS = new Set(WRITES.map((name) => `${name}Command`));
+/** X-Amz-Target of a write, e.g. "DynamoDB_20120810.TransactWriteItems". */
+const WRITE_TARGET = new RegExp(`\\.(?:${WRITES.join('|')})$`);
+
+/** DynamoDB connects in milliseconds; the slack is for DynamoDB Local on a loaded machine. */
+const CONNECTION_TIMEOUT_MS = 2_000;
+/** One attempt: generous for a 100-item transaction on a loaded DynamoDB Local, well inside the budget. */
+const ATTEMPT_TIMEOUT_MS = 4_000;
+/** Attempts per call (the SDK's standard retry: throttles and transient faults, jittered backoff). */
+const MAX_ATTEMPTS = 3;
 
 /** Thrown by the failpoint: the process "dies" after the k-th write (tests only). */
 export class FailpointCrash extends Error {}
@@ -25,6 +42,47 @@ function itemsWritten(input: AnyRecord): number {
   return 1;
 }
 
+/**
+ * Each attempt ends by the request's deadline (lib/deadline.ts): writes by the point that still
+ * leaves time to read back their outcome, reads by the deadline itself. Past it, nothing is sent.
+ */
+class DeadlineHttpHandler extends NodeHttpHandler {
+  override handle(...[request, options = {}]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+    const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'] ?? '';
+    const left = deadlineLeftMs(WRITE_TARGET.test(target));
+    if (left === Number.POSITIVE_INFINITY) return super.handle(request, options);
+    if (left <= 0) return Promise.reject(new NotSent(target));
+    const signals = [AbortSignal.timeout(left), ...(options.abortSignal ? [options.abortSignal as AbortSignal] : [])];
+    return super.handle(request, { ...options, abortSignal: AbortSignal.any(signals) });
+  }
+}
+
+/** Whether some attempt of this call may have reached DynamoDB (kept per call in the middleware context). */
+const MAYBE_APPLIED = Symbol('maybeApplied');
+
+type CallContext = Record<symbol, boolean>;
+
+/** Around every attempt (inside the SDK's retries): notes a write attempt that may have landed. */
+const attemptOutcome: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+  try {
+    return await next(args);
+  } catch (error) {
+    if (WRITE_COMMANDS.has(context.commandName ?? '') && !certainlyNotApplied(error)) (context as CallContext)[MAYBE_APPLIED] = true;
+    throw error;
+  }
+};
+
+/** Around the whole call (outside the retries): faults become 503s or UnknownOutcome (lib/db-errors.ts). */
+const faultClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+  try {
+    return await next(args);
+  } catch (error) {
+    const failure = failureOf(error, (context as CallContext)[MAYBE_APPLIED] === true);
+    if (failure !== error) console.warn(`DynamoDB ${context.commandName}: ${(error as Error).name}: ${(error as Error).message}`);
+    throw failure;
+  }
+};
+
 /** The DynamoDB client, created once per container and shared by every invocation. */
 export function createClient(endpoint = process.env.DYNAMODB_ENDPOINT || undefined): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -32,7 +90,12 @@ export function createClient(endpoint = process.env.DYNAMODB_ENDPOINT || undefin
     region: process.env.AWS_REGION || 'us-east-1',
     // DynamoDB Local accepts any credentials; in AWS the Lambda role's are used.
     ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    requestHandler: new DeadlineHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: ATTEMPT_TIMEOUT_MS, throwOnRequestTimeout: true }),
+    retryMode: 'standard',
+    maxAttempts: MAX_ATTEMPTS,
   });
+  client.middlewareStack.addRelativeTo(attemptOutcome, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'attemptOutcome' });
+  client.middlewareStack.addRelativeTo(faultClassifier, { relation: 'before', toMiddleware: 'retryMiddleware', name: 'faultClassifier' });
   const failAfter = process.env.POINTS_FAILPOINT_AFTER_WRITES;
   if (failAfter !== undefined && failAfter !== '') {
     const limit = Number(failAfter);

@@ -2,28 +2,39 @@
 // take several waiting requests at once (group commit) and says which it settled; the others
 // wait for the next round. Within one process this also keeps a user's writes from racing each
 // other; across processes the account version check does (lib/store.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** A waiting request and its async context (which carries its deadline, lib/deadline.ts). */
+interface Entry<T> {
+  item: T;
+  inContext: ReturnType<typeof AsyncLocalStorage.snapshot>;
+}
+
 export class GroupQueue<T> {
-  private readonly waiting = new Map<string, T[]>();
+  private readonly waiting = new Map<string, Entry<T>[]>();
 
   /** `serve` settles a prefix-or-more of `waiting` and returns the requests it settled (at least one). */
   constructor(private readonly serve: (key: string, waiting: readonly T[]) => Promise<readonly T[]>) {}
 
   push(key: string, item: T): void {
+    const entry = { item, inContext: AsyncLocalStorage.snapshot() };
     const queue = this.waiting.get(key);
     if (queue) {
-      queue.push(item);
+      queue.push(entry);
       return;
     }
-    const fresh = [item];
+    const fresh = [entry];
     this.waiting.set(key, fresh);
     void this.drain(key, fresh);
   }
 
-  private async drain(key: string, queue: T[]): Promise<void> {
+  private async drain(key: string, queue: Entry<T>[]): Promise<void> {
     while (queue.length > 0) {
-      const settled = new Set(await this.serve(key, [...queue]));
+      // Each round runs in the context of the oldest request it serves, so it keeps that
+      // request's deadline, not the one of whichever request started the queue.
+      const settled = new Set(await queue[0]!.inContext(() => this.serve(key, queue.map((entry) => entry.item))));
       if (settled.size === 0) throw new Error('GroupQueue: a round settled no request');
-      for (let i = queue.length - 1; i >= 0; i--) if (settled.has(queue[i]!)) queue.splice(i, 1);
+      for (let i = queue.length - 1; i >= 0; i--) if (settled.has(queue[i]!.item)) queue.splice(i, 1);
     }
     this.waiting.delete(key);
   }

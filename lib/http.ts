@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { withDeadline } from './deadline.js';
 import { ApiError, type FieldError } from './errors.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
@@ -115,7 +116,8 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
   return middy<Event, Response>()
     .use(telemetry())
     .use(problemJson())
-    .handler(async (event) => {
+    // SPEC "Bounded and honest under faults": the request's DynamoDB work stops at its deadline.
+    .handler((event) => withDeadline(async () => {
       const userId = validate(userIdSchema, event.pathParameters?.userId ?? 'default', 'path', ['userId']);
       noteUserId(userId);
       let body: unknown;
@@ -135,7 +137,7 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
       }
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
       return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
-    });
+    }));
 }
 
 /** The one error mapper: known refusals keep their status; anything else is a bare 500. */

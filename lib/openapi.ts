@@ -24,6 +24,11 @@ const schema = (s: z.core.$ZodType, io: 'input' | 'output' = 'input') => {
 
 const json = (s: z.core.$ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+/** README "Failure behaviour". */
+const unavailable = {
+  ...problem('The database is unavailable: SERVICE_UNAVAILABLE (nothing was applied) or, for a write, OUTCOME_UNKNOWN (retry with the same Idempotency-Key to learn the outcome)'),
+  headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
+};
 
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
@@ -81,7 +86,7 @@ export function openApiDocument() {
         ...(route.method === 'POST'
           ? { 413: problem('Body over 16 KiB'), 422: problem('Idempotency-Key reused with a different body') }
           : {}),
-        503: problem('DynamoDB unavailable (SERVICE_UNAVAILABLE: nothing applied; OUTCOME_UNKNOWN: retry with the same Idempotency-Key)'),
+        ...(route.operation === 'openapi' ? {} : { 503: unavailable }),
         ...(operation.responses as object),
       },
     };

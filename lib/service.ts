@@ -13,6 +13,8 @@ import { planAdd } from './ops/add.js';
 import { planDeduct } from './ops/deduct.js';
 import { planReverse } from './ops/reverse.js';
 import { planSpend, type Mismatch } from './ops/spend.js';
+import { deadlineLeftMs } from './deadline.js';
+import { commitWithReadBack } from './outcome.js';
 import type { AddBody, ReverseBody, SpendBody } from './schemas.js';
 import { ConflictError, type LedgerSlice, type Store } from './store.js';
 import { noteConflictRetry, notePoints, noteRollForwardBatch } from './telemetry.js';
@@ -47,6 +49,21 @@ const MAX_ATTEMPTS = 200;
 const REQUEST_BUDGET_MS = 9_000;
 /** Between optimistic retries: 4 ms doubling, capped at 250 ms. */
 const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
+
+/** The account and every waiting key are read in one BatchGetItem of at most 100 keys. */
+const MAX_KEYS = 99;
+
+/** The longest prefix of the queue whose idempotency keys fit in that one read. */
+function withinOneRead(waiting: readonly Waiting[]): readonly Waiting[] {
+  const keys = new Set<string>();
+  let end = 0;
+  for (; end < waiting.length; end++) {
+    const key = waiting[end]!.idempotency?.key;
+    if (key !== undefined && !keys.has(key) && keys.size === MAX_KEYS) break;
+    if (key !== undefined) keys.add(key);
+  }
+  return waiting.slice(0, end);
+}
 
 const isSolo = (operation: Operation) => operation.kind === 'reverse' || (operation.kind === 'add' && operation.body.points < 0);
 
@@ -112,14 +129,23 @@ export class PointsService {
       this.queue.push(userId, {
         operation,
         ...(idempotency ? { idempotency } : {}),
-        deadline: this.now() + REQUEST_BUDGET_MS,
+        // Planned only while a write can still be sent and its outcome read back (lib/deadline.ts).
+        deadline: this.now() + Math.min(REQUEST_BUDGET_MS, deadlineLeftMs(true)),
         settle: (outcome) => ('reply' in outcome ? resolve(outcome.reply) : reject(outcome.error)),
       });
     });
   }
 
   /** One round: settles the requests it planned (at least the first waiting one). Never throws. */
-  private async serve(userId: string, waiting: readonly Waiting[]): Promise<readonly Waiting[]> {
+  private async serve(userId: string, queued: readonly Waiting[]): Promise<readonly Waiting[]> {
+    // Requests out of time are answered first, so that no round runs on a spent deadline (a
+    // round keeps its oldest request's).
+    const late = queued.filter((w) => this.now() > w.deadline);
+    if (late.length > 0) {
+      for (const request of late) request.settle({ error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
+      return late;
+    }
+    const waiting = withinOneRead(queued);
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
@@ -138,7 +164,7 @@ export class PointsService {
         const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
         const outcomes = await this.plan(userId, batch, waiting);
         const commit = batch.commit(userId, account.version);
-        if (commit) await this.store.commit(commit);
+        if (commit) await commitWithReadBack(this.store, commit);
         if (batch.pending) await this.finishAfterCommit(userId, { ...batch.account, version: account.version + 1, pending: batch.pending });
         for (const [request, outcome] of outcomes) request.settle(outcome);
         return [...outcomes.keys()];

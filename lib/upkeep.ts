@@ -16,6 +16,7 @@ import {
   type ReversePending,
 } from './ledger.js';
 import { giveBackWrites } from './ops/reverse.js';
+import { commitUpkeep } from './outcome.js';
 import { expireRecord } from './records.js';
 import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type Store } from './store.js';
 
@@ -68,7 +69,7 @@ export async function rollForward(store: Store, userId: string, account: Account
     const pending = current.pending;
     try {
       const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending) : await consumeStep(store, userId, current, pending);
-      await store.commit(commit);
+      await commitUpkeep(store, commit);
       onStep();
       const { pending: next } = commit.account;
       current = { ...current, version: current.version + 1, ...(next ? { pending: next } : { pending: undefined }) };
@@ -97,7 +98,7 @@ export async function expireDue(store: Store, userId: string, account: Account, 
       records,
       lots: due.map((lot) => ({ seq: lot.seq, remaining: 0 })),
     };
-    await store.commit(commit);
+    await commitUpkeep(store, commit);
     current = {
       ...current,
       version: current.version + 1,
