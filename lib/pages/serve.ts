@@ -35,7 +35,7 @@ const COMMON_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy':
 
 export type Encoding = 'br' | 'gzip' | 'identity';
 
-/** The best encoding the client accepts (Accept-Encoding, RFC 9110 12.5.3); identity unless refused. */
+/** The compression the client weighs highest (Accept-Encoding, RFC 9110 12.5.3), else none. */
 export function chooseEncoding(acceptEncoding = ''): Encoding {
   const weights = new Map<string, number>();
   for (const part of acceptEncoding.split(',')) {
@@ -44,8 +44,8 @@ export function chooseEncoding(acceptEncoding = ''): Encoding {
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     weights.set(coding, q ? Number(q.slice(2)) || 0 : 1);
   }
-  const weight = (coding: string) => weights.get(coding) ?? (coding === 'identity' ? (weights.get('*') ?? 1) : (weights.get('*') ?? 0));
-  const best = (['br', 'gzip', 'identity'] as const).filter((coding) => weight(coding) > 0).sort((a, b) => weight(b) - weight(a))[0];
+  const weight = (coding: string) => weights.get(coding) ?? weights.get('*') ?? 0;
+  const best = (['br', 'gzip'] as const).filter((coding) => weight(coding) > 0).sort((a, b) => weight(b) - weight(a))[0];
   return best ?? 'identity';
 }
 
