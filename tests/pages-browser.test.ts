@@ -326,15 +326,20 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       const page = await open(api.url, '/docs');
       const balance = page.locator('#operations-default-balance');
       await balance.waitFor({ timeout: 30_000 });
+      const execute = async () => {
+        const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/balance');
+        await balance.getByRole('button', { name: 'Execute' }).click();
+        return answered;
+      };
+      await balance.locator('.opblock-summary-control').click();
+      await balance.getByRole('button', { name: 'Try it out' }).click();
+      expect((await execute()).status()).toBe(401); // no token yet
+
       await page.locator('.auth-wrapper .authorize').click();
       await page.locator('.modal-ux input').first().fill(token);
       await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
       await page.locator('.modal-ux .btn-done').click();
-      await balance.locator('.opblock-summary-control').click();
-      await balance.getByRole('button', { name: 'Try it out' }).click();
-      const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/balance');
-      await balance.getByRole('button', { name: 'Execute' }).click();
-      const answer = await answered;
+      const answer = await execute();
       expect(answer.status()).toBe(200);
       expect(await answer.request().headerValue('authorization')).toBe(`Bearer ${token}`);
       await close(page, 'docs-jwt');
