@@ -219,6 +219,14 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       expect(await page.locator('#add-problem').textContent()).toContain(validation.detail);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('add-points'); // focus on the first bad field
       expect(await numbersTable(page)).toEqual([]); // nothing changed
+
+      // What is plainly not a number is said at once, without a request.
+      let sent = 0;
+      page.on('request', (request) => void (request.url().endsWith('/spend') && sent++));
+      await page.locator('#spend').getByLabel('Points').fill('ten');
+      await page.locator('#spend').getByRole('button', { name: 'Spend' }).click();
+      await eventually(() => page.locator('#spend-points-error').textContent()).toBe('Points: must be a number, such as 250');
+      expect(sent).toBe(0);
       await close(page, 'console-refusal');
     });
 

@@ -44,9 +44,9 @@ export function showProblem(form: string, problem: Problem, fieldOf: (path: stri
   box.hidden = false;
 }
 
-const INTEGER = /^[+-]?\d+$/;
-/** A number when the text is an integer; otherwise the text itself, for the service to refuse in words. */
-export const pointsValue = (text: string): number | string => (INTEGER.test(text.trim()) ? Number(text.trim()) : text);
+const NUMBER = /^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** The number typed, or a field error; whether it is a valid amount (integer, sign) is the service's to say. */
+export const pointsValue = (text: string): number | undefined => (NUMBER.test(text.trim()) ? Number(text.trim()) : undefined);
 
 export interface WriteForm<T> {
   id: string;

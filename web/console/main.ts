@@ -85,6 +85,12 @@ pageSize.addEventListener('change', page(() => (cursors = [null])));
 
 const required = (values: Record<string, string>, names: string[]): FieldErrors =>
   names.filter((name) => !values[name]?.trim()).map((path) => ({ path, message: 'is required' }));
+const NOT_A_NUMBER = 'must be a number, such as 250';
+/** Required fields, and points (when given) that are a number. */
+const check = (values: Record<string, string>, names: string[]): FieldErrors => [
+  ...required(values, names),
+  ...(values.points?.trim() && pointsValue(values.points) === undefined ? [{ path: 'points', message: NOT_A_NUMBER }] : []),
+];
 
 /** After a write: the balance and the page shown again, and the outcome said in the live region. */
 const afterWrite = (form: string, message: string) => {
@@ -96,7 +102,7 @@ const afterWrite = (form: string, message: string) => {
 wireForm<LedgerItem & { type: 'add' }>({
   id: 'add',
   prepare: (values) => {
-    const errors = required(values, ['payer', 'points', 'timestamp']);
+    const errors = check(values, ['payer', 'points', 'timestamp']);
     if (errors.length) return { errors };
     const expiresAt = values.expiresAt?.trim();
     return { route: 'add', body: { payer: values.payer, points: pointsValue(values.points!), timestamp: values.timestamp!.trim(), ...(expiresAt ? { expiresAt } : {}) } };
@@ -108,7 +114,7 @@ wireForm<LedgerItem & { type: 'add' }>({
 wireForm<Breakdown>({
   id: 'spend',
   prepare: (values) => {
-    const errors = required(values, ['points']);
+    const errors = check(values, ['points']);
     return errors.length ? { errors } : { route: 'spend', body: { points: pointsValue(values.points!) } };
   },
   send: (route, body, key) => call(caller, 'POST', route, { body, idempotencyKey: key }),
@@ -118,7 +124,7 @@ wireForm<Breakdown>({
 wireForm<LedgerItem & { type: 'reversal' }>({
   id: 'reverse',
   prepare: (values) => {
-    const errors = required(values, ['spendId']);
+    const errors = check(values, ['spendId']);
     if (errors.length) return { errors };
     const points = values.points?.trim();
     return { route: `spends/${encodeURIComponent(values.spendId!.trim())}/reverse`, body: points ? { points: pointsValue(points) } : {} };
