@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROUTES } from '../lib/routes.js';
 import { ROOT, freePort, startApi, type Running } from '../scripts/stack.js';
 import { launchBrowser } from './support/browser.js';
-import { add, apiUrl, ledger, newUser, spend } from './support/http.js';
+import { add, apiUrl, call, ledger, newUser, spend } from './support/http.js';
 
 // The browser globals that page.evaluate() callbacks use (they run in the page, not in Node).
 type PageElement = { id: string; matches(selector: string): boolean };
@@ -194,6 +194,26 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       const items = await ledger(user);
       expect(items.find((item) => item.id === spendId)?.reversed).toBe(200);
       await close(page, 'console-reversal');
+    });
+
+    it('a lot shows when it expires; an expired lot shows its expire item', async () => {
+      const user = newUser('pg-expiry');
+      const page = await consoleFor(apiUrl(), user);
+      const form = page.locator('#add');
+      await form.getByLabel('Expires at').fill('2099-01-01T00:00:00Z');
+      await addByForm(page, 'DANNON', '300', '2022-10-31T10:00:00Z');
+      await eventually(() => status(page)).toBe(`Recorded +300 points from DANNON for user ${user}.`);
+      // Already past: recorded, then expired at once.
+      const past = await call('POST', `/users/${user}/add`, { payer: 'UNILEVER', points: 200, timestamp: '2022-10-31T11:00:00Z', expiresAt: '2023-01-01T00:00:00Z' });
+      expect(past.status, past.text).toBe(200);
+      await page.getByRole('button', { name: 'Show' }).click();
+      await eventually(() => page.locator('#ledger-items li.expire').count()).toBe(1);
+      expect(await page.locator('#ledger-items li.add').first().textContent()).toContain('remaining 300 of 300 · expires 2099-01-01 00:00:00Z');
+      const expired = await page.locator('#ledger-items li.expire').textContent();
+      expect(expired).toContain('−200');
+      expect(expired).toContain(`UNILEVER · lot ${past.body.id}`);
+      await eventually(() => numbersTable(page)).toEqual([['DANNON', '300'], ['UNILEVER', '0']]);
+      await close(page, 'console-expiry');
     });
 
     it("a refusal shows its detail, and each field error next to its field", async () => {
