@@ -23,7 +23,7 @@ function details(item: LedgerItem, onReverse: (spendId: string) => void): Node[]
       button.addEventListener('click', () => onReverse(item.id));
       return [
         breakdownList(item.breakdown, 'Taken from'),
-        el('p', {}, `reversed ${formatPoints(item.reversed ?? 0)} of ${formatPoints(Math.abs(item.points))}`, ' ', button),
+        el('p', {}, `reversed ${formatPoints(item.reversed)} of ${formatPoints(Math.abs(item.points))}`, ' ', button),
       ];
     }
     case 'expire':

@@ -5,7 +5,7 @@ import { byId, el, formatPoints } from './dom.js';
 import { clearErrors, pointsValue, showFieldError, showProblem, wireForm, type FieldErrors } from './forms.js';
 import { showLedger } from './ledger.js';
 import { loadToken, recentUsers, rememberUser, saveToken } from './session.js';
-import type { Balance, Breakdown, LedgerItem, LedgerPage } from './types.js';
+import type { AddItem, Balance, Breakdown, LedgerPage, ReversalItem } from './types.js';
 
 const userInput = byId<HTMLInputElement>('who-user');
 const tokenInput = byId<HTMLInputElement>('who-token');
@@ -99,7 +99,7 @@ const afterWrite = (form: string, message: string) => {
   void refresh().then(() => say(message));
 };
 
-wireForm<LedgerItem & { type: 'add' }>({
+wireForm<AddItem>({
   id: 'add',
   prepare: (values) => {
     const errors = check(values, ['payer', 'points', 'timestamp']);
@@ -121,7 +121,7 @@ wireForm<Breakdown>({
   done: (breakdown) => afterWrite('spend', `Spent for ${whose()}: ${breakdownText(breakdown)}.`),
 });
 
-wireForm<LedgerItem & { type: 'reversal' }>({
+wireForm<ReversalItem>({
   id: 'reverse',
   prepare: (values) => {
     const errors = check(values, ['spendId']);

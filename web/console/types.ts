@@ -1,14 +1,10 @@
-// What the API answers, as SPEC "Routes", "Fields" and "Expiry and reversal" describe it.
-export type Breakdown = { payer: string; points: number }[];
+// What the API answers: the types of the server's own response schemas (type-only, so nothing of
+// zod reaches the browser bundle).
+import type { Problem as ApiProblem } from '../../lib/schemas.js';
 
-export type LedgerItem =
-  | { id: string; type: 'add'; payer: string; points: number; timestamp: string; remaining?: number; expiresAt?: string }
-  | { id: string; type: 'spend'; points: number; timestamp: string; breakdown: Breakdown; reversed?: number }
-  | { id: string; type: 'expire'; payer: string; points: number; timestamp: string; lot: string }
-  | { id: string; type: 'reversal'; spend: string; points: number; timestamp: string; breakdown: Breakdown };
-
-export type LedgerPage = { items: LedgerItem[]; nextCursor: string | null };
+export type { AddItem, Breakdown, LedgerItem, LedgerPage, ReversalItem } from '../../lib/schemas.js';
 
 export type Balance = Record<string, number>;
 
-export type Problem = { title?: string; status: number; detail: string; code?: string; errors?: { path: string; message: string }[] };
+/** A refusal from the API, or the console's own words when no answer came. */
+export type Problem = Pick<ApiProblem, 'status' | 'detail'> & Partial<ApiProblem>;
