@@ -31,12 +31,10 @@ export function clearErrors(form: string) {
 }
 
 /** The refusal in words: detail in the box, field errors by their fields (the rest in the box). */
-export function showProblem(form: string, problem: Problem, fieldOf: (path: string) => [form: string, name: string] | undefined = (path) => [form, path]) {
+export function showProblem(form: string, problem: Problem) {
   const box = byId(`${form}-problem`);
-  const loose = (problem.errors ?? []).filter(({ path, message }) => {
-    const target = fieldOf(path);
-    return !(target && showFieldError(target[0], target[1], message));
-  });
+  // The path's userId is the user field's; every other path names a field of this form, if any.
+  const loose = (problem.errors ?? []).filter(({ path, message }) => !(path === 'userId' ? showFieldError('who', 'user', message) : showFieldError(form, path, message)));
   box.replaceChildren(
     el('p', {}, problem.title ? el('strong', {}, `${problem.title}: `) : '', problem.detail),
     loose.length ? el('ul', {}, ...loose.map(({ path, message }) => el('li', {}, `${path || 'body'}: ${message}`))) : '',
@@ -54,7 +52,6 @@ export interface WriteForm<T> {
   prepare(values: Record<string, string>): { route: string; body?: unknown } | { errors: FieldErrors };
   done(body: T): void;
   send(route: string, body: unknown, idempotencyKey: string): Promise<Answer<T>>;
-  fieldOf?: (path: string) => [form: string, name: string] | undefined;
 }
 
 export function wireForm<T>(form: WriteForm<T>) {
@@ -81,7 +78,7 @@ export function wireForm<T>(form: WriteForm<T>) {
     unsure = !answer.ok && (answer.problem.status === 0 || answer.problem.status === 503) ? { request: text, key } : undefined;
     if (answer.ok) form.done(answer.body);
     else {
-      showProblem(form.id, answer.problem, form.fieldOf);
+      showProblem(form.id, answer.problem);
       element.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
     }
   });

@@ -35,7 +35,7 @@ async function refresh(): Promise<boolean> {
   clearErrors('who');
   const refused = !balance.ok ? balance.problem : !page.ok ? page.problem : undefined;
   if (refused) {
-    showProblem('who', refused, (path) => (path === 'userId' ? ['who', 'user'] : undefined));
+    showProblem('who', refused);
     return false;
   }
   if (balance.ok) showBalance(balance.body);
@@ -92,6 +92,8 @@ const check = (values: Record<string, string>, names: string[]): FieldErrors => 
   ...(values.points?.trim() && pointsValue(values.points) === undefined ? [{ path: 'points', message: NOT_A_NUMBER }] : []),
 ];
 
+const post = <T>(route: string, body: unknown, idempotencyKey: string) => call<T>(caller, 'POST', route, { body, idempotencyKey });
+
 /** After a write: the balance and the page shown again, and the outcome said in the live region. */
 const afterWrite = (form: string, message: string) => {
   byId<HTMLFormElement>(form).reset();
@@ -107,7 +109,7 @@ wireForm<AddItem>({
     const expiresAt = values.expiresAt?.trim();
     return { route: 'add', body: { payer: values.payer, points: pointsValue(values.points!), timestamp: values.timestamp!.trim(), ...(expiresAt ? { expiresAt } : {}) } };
   },
-  send: (route, body, key) => call(caller, 'POST', route, { body, idempotencyKey: key }),
+  send: post,
   done: (item) => afterWrite('add', `Recorded ${formatPoints(item.points, true)} points from ${item.payer} for ${whose()}.`),
 });
 
@@ -117,7 +119,7 @@ wireForm<Breakdown>({
     const errors = check(values, ['points']);
     return errors.length ? { errors } : { route: 'spend', body: { points: pointsValue(values.points!) } };
   },
-  send: (route, body, key) => call(caller, 'POST', route, { body, idempotencyKey: key }),
+  send: post,
   done: (breakdown) => afterWrite('spend', `Spent for ${whose()}: ${breakdownText(breakdown)}.`),
 });
 
@@ -129,9 +131,7 @@ wireForm<ReversalItem>({
     const points = values.points?.trim();
     return { route: `spends/${encodeURIComponent(values.spendId!.trim())}/reverse`, body: points ? { points: pointsValue(points) } : {} };
   },
-  send: (route, body, key) => call(caller, 'POST', route, { body, idempotencyKey: key }),
-  // A 404 names the spend id; anything about the path's user belongs to the user field.
-  fieldOf: (path) => (path === 'userId' ? ['who', 'user'] : path === 'spendId' ? ['reverse', 'spendId'] : ['reverse', path]),
+  send: post,
   done: (reversal) => afterWrite('reverse', `Reversed ${formatPoints(reversal.points)} points of spend ${reversal.spend}: ${breakdownText(reversal.breakdown)}.`),
 });
 
