@@ -3,8 +3,10 @@ import middy from '@middy/core';
 import { ApiError } from '../lib/errors.js';
 import { problemJson, type Event, type Response } from '../lib/http.js';
 import { allowedMethods } from '../lib/routes.js';
+import { telemetry } from '../lib/telemetry.js';
 
 export const handler = middy<Event, Response>()
+  .use(telemetry())
   .use(problemJson())
   .handler(async (event) => {
     const path = event.rawPath;

@@ -1,8 +1,9 @@
-// The DynamoDB client of a container: created once, shared by every invocation. Test and
-// benchmark hooks (the failpoint, cost counters) are middlewares added here.
+// The DynamoDB client of a container: created once, shared by every invocation. The
+// test hook (the failpoint) and the request counting of lib/metrics.ts and lib/telemetry.ts are middlewares added here.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { countRequest, metricsEnabled } from './metrics.js';
+import { countRequest } from './metrics.js';
+import { noteDynamoRequest } from './telemetry.js';
 
 const WRITE_COMMANDS = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 
@@ -48,18 +49,18 @@ export function createClient(endpoint = process.env.DYNAMODB_ENDPOINT || undefin
       { step: 'initialize', name: 'failpoint' },
     );
   }
-  if (metricsEnabled()) {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const command = context.commandName ?? 'unknown';
-        const write = WRITE_COMMANDS.has(command);
-        const input = args.input as AnyRecord;
-        countRequest(command, write, write ? 0 : itemsOf(result.output as unknown as AnyRecord), write ? itemsWritten(input) : 0);
-        return result;
-      },
-      { step: 'initialize', name: 'costMetrics' },
-    );
-  }
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const started = performance.now();
+      const result = await next(args);
+      const command = context.commandName ?? 'unknown';
+      const write = WRITE_COMMANDS.has(command);
+      const input = args.input as AnyRecord;
+      countRequest(command, write, write ? 0 : itemsOf(result.output as unknown as AnyRecord), write ? itemsWritten(input) : 0);
+      noteDynamoRequest(command, performance.now() - started);
+      return result;
+    },
+    { step: 'initialize', name: 'costMetrics' },
+  );
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -2,14 +2,16 @@
 // (path, query, headers, body), and the one place where errors become problem+json.
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
-import type { ZodType, z } from 'zod';
+import * as z from 'zod/mini';
 import { ApiError, type FieldError } from './errors.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
 import type { Idempotency, Reply } from './idempotency.js';
 import { PROBLEM_TYPE, problemResponse, type Event, type Response } from './problem.js';
+import { noteUserId, telemetry } from './telemetry.js';
 
 export { RETRY_AFTER_SECONDS, problemResponse, type Event, type Response } from './problem.js';
+type ZodType = z.core.$ZodType;
 
 /** SPEC: 16384 bytes is still accepted, one more is not. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -39,7 +41,7 @@ function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix: string[] = [])
 
 /** Validates `value` or throws 400 VALIDATION_FAILED listing every problem. */
 export function validate<T extends ZodType>(schema: T, value: unknown, where: string, prefix: string[] = []): z.output<T> {
-  const result = schema.safeParse(value);
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   throw new ApiError('VALIDATION_FAILED', `The ${where} is not valid.`, fieldErrors(result.error.issues, prefix));
 }
@@ -97,9 +99,11 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
   run: (request: Request<Out<BS>, Out<QS>>) => Promise<Response>,
 ) {
   return middy<Event, Response>()
+    .use(telemetry())
     .use(problemJson())
     .handler(async (event) => {
       const userId = validate(userIdSchema, event.pathParameters?.userId ?? 'default', 'path', ['userId']);
+      noteUserId(userId);
       let body: unknown;
       let idempotency: Idempotency | undefined;
       const params = { ...event.pathParameters };
@@ -129,7 +133,7 @@ export function problemJson(): middy.MiddlewareObj<Event, Response> {
         request.response = problemResponse(error);
         return;
       }
-      console.error('unhandled error', error);
+      // A fault: the request's log line carries it at ERROR with its stack (lib/telemetry.ts).
       request.response = problemResponse(new ApiError('INTERNAL', 'The service failed to answer; the request may be retried.'));
     },
   };

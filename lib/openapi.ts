@@ -1,5 +1,5 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the schemas that validate requests.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   addBodySchema,
   addItemSchema,
@@ -17,12 +17,12 @@ import {
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 
 // Timestamps are transformed after validation; the document describes what clients send.
-const schema = (s: z.ZodType, io: 'input' | 'output' = 'input') => {
+const schema = (s: z.core.$ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
-const json = (s: z.ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
+const json = (s: z.core.$ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };

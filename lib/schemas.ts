@@ -1,7 +1,18 @@
 // The request and response shapes of SPEC "Routes" and "Fields". Requests are validated with
 // these schemas and /openapi.json is generated from them, so the two cannot drift apart.
-import { z } from 'zod';
+//
+// zod/mini, not classic zod: its functions tree-shake, so a bundle carries only the validators
+// it uses (classic zod's methods keep the whole library in every function). The idioms:
+//   constraints and refinements  z.string().check(z.maxLength(64), z.refine(fn, 'message'))
+//   documentation for OpenAPI    .check(z.meta({ description: '…' }))  (last, on the final schema)
+//   wrappers are functions       z.optional(s), z.nullable(s), z._default(s, value)
+//   parse into another type      z.pipe(s, z.transform((value, ctx) => …))
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { parseTimestamp } from './timestamp.js';
+
+// zod/mini ships without messages ("Invalid input"); the English ones say what was expected.
+z.config(en());
 
 export const MAX_POINTS = Number.MAX_SAFE_INTEGER; // 2^53 - 1
 
@@ -9,103 +20,105 @@ const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
 
 export const userIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -')
-  .meta({ description: 'User id; the bare routes act on the user "default".' });
+  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'), z.meta({ description: 'User id; the bare routes act on the user "default".' }));
 
 export const payerSchema = z
   .string()
-  .refine((s) => s.isWellFormed(), 'must be valid Unicode (no lone surrogates)')
-  .refine((s) => [...s].length >= 1 && [...s].length <= 128, 'must be 1-128 characters')
-  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
-  .meta({ minLength: 1, maxLength: 128, description: 'Compared exactly: case-sensitive, not trimmed.' });
+  .check(
+    z.refine((s) => s.isWellFormed(), 'must be valid Unicode (no lone surrogates)'),
+    z.refine((s) => [...s].length >= 1 && [...s].length <= 128, 'must be 1-128 characters'),
+    z.refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+    z.meta({ minLength: 1, maxLength: 128, description: 'Compared exactly: case-sensitive, not trimmed.' }),
+  );
 
 // Integers of any size pass the schema: SPEC wants an add beyond 2^53 - 1 refused as
 // LIMIT_EXCEEDED and an oversized spend as INSUFFICIENT_POINTS, not as malformed input.
-const integer = () =>
-  z
-    .number()
-    .refine(Number.isInteger, 'must be an integer')
-    .meta({ type: 'integer' });
+const isInteger = () => z.refine<number>(Number.isInteger, 'must be an integer');
 
 export const timestampSchema = z
-  .string()
-  .max(64)
-  .transform((text, ctx) => {
-    const parsed = parseTimestamp(text);
-    if ('error' in parsed) {
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    }
-    return parsed;
-  })
-  .meta({ type: 'string', format: 'date-time', description: 'RFC 3339; returned normalised to UTC.' });
+  .pipe(
+    z.string().check(z.maxLength(64)),
+    z.transform((text: string, ctx) => {
+      const parsed = parseTimestamp(text);
+      if ('error' in parsed) {
+        ctx.issues.push({ code: 'custom', message: parsed.error, input: text });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  )
+  .check(z.meta({ type: 'string', format: 'date-time', description: 'RFC 3339; returned normalised to UTC.' }));
 
 export const addBodySchema = z
   .strictObject({
     payer: payerSchema,
-    points: integer().refine((n) => n !== 0, 'must not be zero').meta({ description: 'Non-zero; negative deducts from the payer.' }),
+    points: z
+      .number()
+      .check(isInteger(), z.refine((n) => n !== 0, 'must not be zero'), z.meta({ type: 'integer', description: 'Non-zero; negative deducts from the payer.' })),
     timestamp: timestampSchema,
-    expiresAt: timestampSchema.optional().meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' }),
+    expiresAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' })),
   })
-  .superRefine((body, ctx) => {
+  .check(
     // Runs only on a body whose fields already passed (zod skips refinements of a failed object).
-    if (body.expiresAt === undefined) return;
-    if (body.points < 0) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'only positive adds can expire' });
-    else if (body.expiresAt.sortKey <= body.timestamp.sortKey) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than timestamp' });
-  });
+    z.superRefine((body, ctx) => {
+      if (body.expiresAt === undefined) return;
+      if (body.points < 0) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'only positive adds can expire', input: body.expiresAt });
+      else if (body.expiresAt.sortKey <= body.timestamp.sortKey) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than timestamp', input: body.expiresAt });
+    }),
+  );
 export type AddBody = z.infer<typeof addBodySchema>;
 
 export const spendBodySchema = z.strictObject({
-  points: integer().refine((n) => n > 0, 'must be positive').meta({ exclusiveMinimum: 0 }),
+  points: z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive'), z.meta({ type: 'integer', exclusiveMinimum: 0 })),
 });
 export type SpendBody = z.infer<typeof spendBodySchema>;
 
 export const reverseBodySchema = z.strictObject({
-  points: integer()
-    .refine((n) => n > 0, 'must be positive')
-    .optional()
-    .meta({ exclusiveMinimum: 0, description: 'Points to give back; without it, everything not yet reversed.' }),
+  points: z
+    .optional(z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive')))
+    .check(z.meta({ type: 'integer', exclusiveMinimum: 0, description: 'Points to give back; without it, everything not yet reversed.' })),
 });
 export type ReverseBody = z.infer<typeof reverseBodySchema>;
 
+const LIMIT_MESSAGE = 'must be an integer from 1 to 1000';
+
 export const transactionsQuerySchema = z.object({
   limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'must be an integer from 1 to 1000')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 1000, 'must be an integer from 1 to 1000')
-    .default(100)
-    .meta({ type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
-  cursor: z.string().max(512).optional().meta({ description: 'nextCursor of the previous page.' }),
+    ._default(
+      z.pipe(z.string().check(z.regex(/^\d{1,4}$/, LIMIT_MESSAGE)), z.transform(Number)).check(z.refine((n) => n >= 1 && n <= 1000, LIMIT_MESSAGE)),
+      100,
+    )
+    .check(z.meta({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })),
+  cursor: z.optional(z.string().check(z.maxLength(512))).check(z.meta({ description: 'nextCursor of the previous page.' })),
 });
 
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7E]{1,128}$/, 'must be 1-128 visible ASCII characters');
+export const idempotencyKeySchema = z.string().check(z.regex(/^[\x21-\x7E]{1,128}$/, 'must be 1-128 visible ASCII characters'));
 
 // Responses (documentation and the types the service returns).
 
-export const breakdownSchema = z.array(z.object({ payer: z.string(), points: z.number().meta({ type: 'integer' }) }));
+const integer = () => z.number().check(z.meta({ type: 'integer' }));
+
+export const breakdownSchema = z.array(z.object({ payer: z.string(), points: integer() }));
 export type Breakdown = z.infer<typeof breakdownSchema>;
 
 export const addItemSchema = z.object({
   id: z.string(),
   type: z.literal('add'),
   payer: z.string(),
-  points: z.number().meta({ type: 'integer' }),
-  timestamp: z.string().meta({ format: 'date-time' }),
-  remaining: z.number().meta({ type: 'integer', description: 'Only on positive adds: what is left of the lot.' }).optional(),
-  expiresAt: z.string().meta({ format: 'date-time', description: 'When the lot expires, if it does.' }).optional(),
+  points: integer(),
+  timestamp: z.string().check(z.meta({ format: 'date-time' })),
+  remaining: z.optional(z.number().check(z.meta({ type: 'integer', description: 'Only on positive adds: what is left of the lot.' }))),
+  expiresAt: z.optional(z.string().check(z.meta({ format: 'date-time', description: 'When the lot expires, if it does.' }))),
 });
 export type AddItem = z.infer<typeof addItemSchema>;
 
 export const spendItemSchema = z.object({
   id: z.string(),
   type: z.literal('spend'),
-  points: z.number().meta({ type: 'integer' }),
-  timestamp: z.string().meta({ format: 'date-time', description: 'When the spend was recorded.' }),
+  points: integer(),
+  timestamp: z.string().check(z.meta({ format: 'date-time', description: 'When the spend was recorded.' })),
   breakdown: breakdownSchema,
-  reversed: z.number().meta({ type: 'integer', description: 'Points of this spend given back so far.' }),
+  reversed: z.number().check(z.meta({ type: 'integer', description: 'Points of this spend given back so far.' })),
 });
 export type SpendItem = z.infer<typeof spendItemSchema>;
 
@@ -113,36 +126,36 @@ export const expireItemSchema = z.object({
   id: z.string(),
   type: z.literal('expire'),
   payer: z.string(),
-  points: z.number().meta({ type: 'integer', description: 'Negative: what the lot still held.' }),
-  timestamp: z.string().meta({ format: 'date-time', description: "The lot's expiresAt." }),
-  lot: z.string().meta({ description: 'Id of the add whose lot expired.' }),
+  points: z.number().check(z.meta({ type: 'integer', description: 'Negative: what the lot still held.' })),
+  timestamp: z.string().check(z.meta({ format: 'date-time', description: "The lot's expiresAt." })),
+  lot: z.string().check(z.meta({ description: 'Id of the add whose lot expired.' })),
 });
 export type ExpireItem = z.infer<typeof expireItemSchema>;
 
 export const reversalItemSchema = z.object({
   id: z.string(),
   type: z.literal('reversal'),
-  spend: z.string().meta({ description: 'Id of the spend reversed.' }),
-  points: z.number().meta({ type: 'integer', description: 'Positive: points given back.' }),
-  timestamp: z.string().meta({ format: 'date-time', description: 'When the reversal was recorded.' }),
-  breakdown: breakdownSchema.meta({ description: 'Points given back per payer, in the order given back.' }),
+  spend: z.string().check(z.meta({ description: 'Id of the spend reversed.' })),
+  points: z.number().check(z.meta({ type: 'integer', description: 'Positive: points given back.' })),
+  timestamp: z.string().check(z.meta({ format: 'date-time', description: 'When the reversal was recorded.' })),
+  breakdown: z.array(z.object({ payer: z.string(), points: integer() })).check(z.meta({ description: 'Points given back per payer, in the order given back.' })),
 });
 export type ReversalItem = z.infer<typeof reversalItemSchema>;
 
 export const ledgerItemSchema = z.discriminatedUnion('type', [addItemSchema, spendItemSchema, expireItemSchema, reversalItemSchema]);
 export type LedgerItem = z.infer<typeof ledgerItemSchema>;
 
-export const ledgerPageSchema = z.object({ items: z.array(ledgerItemSchema), nextCursor: z.string().nullable() });
+export const ledgerPageSchema = z.object({ items: z.array(ledgerItemSchema), nextCursor: z.nullable(z.string()) });
 export type LedgerPage = z.infer<typeof ledgerPageSchema>;
 
-export const balanceSchema = z.record(z.string(), z.number().meta({ type: 'integer' }));
+export const balanceSchema = z.record(z.string(), integer());
 
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),
-  status: z.number().meta({ type: 'integer' }),
+  status: integer(),
   detail: z.string(),
   code: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
 });
 export type Problem = z.infer<typeof problemSchema>;

@@ -15,6 +15,7 @@ import { planReverse } from './ops/reverse.js';
 import { planSpend, type Mismatch } from './ops/spend.js';
 import type { AddBody, ReverseBody, SpendBody } from './schemas.js';
 import { ConflictError, type LedgerSlice, type Store } from './store.js';
+import { noteConflictRetry, notePoints, noteRollForwardBatch } from './telemetry.js';
 import { instantOfMs } from './timestamp.js';
 import { expireDue, isDue, rollForward } from './upkeep.js';
 
@@ -60,12 +61,17 @@ export class PointsService {
     this.now = options.now ?? Date.now;
   }
 
-  add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.submit(userId, { kind: 'add', body }, idempotency);
+  async add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
+    // Counted here, in the request's own context, not in the round that served it.
+    const reply = await this.submit(userId, { kind: 'add', body }, idempotency);
+    if (!reply.replayed) notePoints('added', body.points);
+    return reply;
   }
 
-  spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.submit(userId, { kind: 'spend', body }, idempotency);
+  async spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
+    const reply = await this.submit(userId, { kind: 'spend', body }, idempotency);
+    if (!reply.replayed) notePoints('spent', body.points);
+    return reply;
   }
 
   reverse(userId: string, spendId: string, body: ReverseBody, idempotency?: Idempotency): Promise<Reply> {
@@ -122,7 +128,7 @@ export class PointsService {
         const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
         const { account, idempotency } = await this.store.load(userId, keys);
         if (account.pending) {
-          await rollForward(this.store, userId, account);
+          await rollForward(this.store, userId, account, noteRollForwardBatch);
           continue;
         }
         if (isDue(account, nowKey)) {
@@ -138,6 +144,7 @@ export class PointsService {
         return [...outcomes.keys()];
       } catch (error) {
         if (error instanceof ConflictError) {
+          noteConflictRetry();
           await retryDelay(attempt);
           continue;
         }
@@ -209,7 +216,7 @@ export class PointsService {
    */
   private async finishAfterCommit(userId: string, account: Account): Promise<void> {
     try {
-      await rollForward(this.store, userId, account);
+      await rollForward(this.store, userId, account, noteRollForwardBatch);
     } catch {
       // Deliberately not the request's failure: its answer is already committed (see above).
     }

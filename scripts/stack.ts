@@ -83,7 +83,7 @@ export async function startDynamo(options: { port?: number; dbPath?: string; qui
   const running = { process: child, url, port, stop: stopper(child) };
   try {
     // Any HTTP answer means it listens (it refuses unsigned requests with 400).
-    await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 30_000);
+    await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 60_000);
   } catch (error) {
     await running.stop();
     throw error;
@@ -113,6 +113,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
       cwd: ROOT,
       stdio: options.quiet ? 'ignore' : 'inherit',
       env: {
+        AUTH_MODE: 'off', POWERTOOLS_METRICS_DISABLED: 'true', // local defaults; the environment or options.env may override
         ...process.env,
         ...options.env,
         PORT: String(options.port),

@@ -6,6 +6,7 @@ import { DynamoStore } from '../../lib/dynamo-store.js';
 import { measure, type DbCost } from '../../lib/metrics.js';
 import { PointsService } from '../../lib/service.js';
 import { addBodySchema, spendBodySchema } from '../../lib/schemas.js';
+import { countCapacity } from './capacity.js';
 import { lotsHistory, type LedgerBuilder } from './history.js';
 
 export interface CostRow {
@@ -25,24 +26,44 @@ export interface TargetCheck {
   detail: string;
 }
 
+/**
+ * DynamoDB on-demand prices, Standard table class, us-east-1, USD: the public price list as of
+ * AWS's 50 % on-demand price cut of 2024-11-01, the latest known when this was written (no
+ * network here to re-check; see https://aws.amazon.com/dynamodb/pricing/on-demand/).
+ */
+export const ON_DEMAND = { region: 'us-east-1', priceDate: '2024-11-01', usdPerMillionReadUnits: 0.125, usdPerMillionWriteUnits: 0.625 };
+
+/** What a million of one operation costs in DynamoDB requests (storage and backups aside). */
+export interface MillionCost {
+  operation: string;
+  readUnits: number;
+  writeUnits: number;
+  usd: number;
+}
+
 export interface CostSection {
   rows: CostRow[];
   checks: TargetCheck[];
+  perMillion: MillionCost[];
 }
 
-/** A store client with the cost middleware: POINTS_METRICS must be set when it is created. */
+/** The typical add, spend and balance read: on a user with 1,000 past transactions. */
+export function perMillion(rows: CostRow[]): MillionCost[] {
+  return ['positive add, 1000', '1-point spend, 1000', 'balance, 1000'].flatMap((prefix) => {
+    const row = rows.find((r) => r.operation.startsWith(prefix));
+    if (!row) return [];
+    const { readUnits, writeUnits } = row.cost;
+    const usd = readUnits * ON_DEMAND.usdPerMillionReadUnits + writeUnits * ON_DEMAND.usdPerMillionWriteUnits;
+    return [{ operation: row.operation, readUnits, writeUnits, usd: Math.round(usd * 1000) / 1000 }];
+  });
+}
+
+/** The service on a client of its own that also counts capacity units (every client counts its requests). */
 export function meteredService(endpoint: string, table: string): { service: PointsService; store: DynamoStore; destroy(): void } {
-  const saved = process.env.POINTS_METRICS;
-  process.env.POINTS_METRICS = '1';
-  try {
-    const client = createClient(endpoint);
-    const store = new DynamoStore(client, table);
-    return { service: new PointsService(store), store, destroy: () => client.destroy() };
-  } finally {
-    // Not left set: the API started later inherits this process's environment.
-    if (saved === undefined) delete process.env.POINTS_METRICS;
-    else process.env.POINTS_METRICS = saved;
-  }
+  const client = createClient(endpoint);
+  countCapacity(client);
+  const store = new DynamoStore(client, table);
+  return { service: new PointsService(store), store, destroy: () => client.destroy() };
 }
 
 const addBody = (payer: string, points: number, timestamp = '2024-06-01T12:00:00Z') => addBodySchema.parse({ payer, points, timestamp });
@@ -69,7 +90,7 @@ export async function costSection(options: {
   const row = async (operation: string, history: number, run: () => Promise<unknown>, extra: { lots?: number; payers?: number } = {}) => {
     const { cost } = await measure(run);
     rows.push({ operation, history, ...extra, cost });
-    options.log(`  ${operation}: ${cost.requests} requests (${cost.readRequests} read, ${cost.writeRequests} write), ${cost.itemsRead} items read, ${cost.itemsWritten} written`);
+    options.log(`  ${operation}: ${cost.requests} requests (${cost.readRequests} read, ${cost.writeRequests} write), ${cost.itemsRead} items read, ${cost.itemsWritten} written, ${cost.readUnits} RCU, ${cost.writeUnits} WCU`);
     return cost;
   };
   const load = async (userId: string, builder: LedgerBuilder) => builder.load(store, userId, 8);
@@ -121,7 +142,7 @@ export async function costSection(options: {
   } finally {
     destroy();
   }
-  return { rows, checks: checkTargets(rows) };
+  return { rows, checks: checkTargets(rows), perMillion: perMillion(rows) };
 }
 
 /**
