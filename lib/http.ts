@@ -2,36 +2,22 @@
 // (path, query, headers, body), and the one place where errors become problem+json.
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { withDeadline } from './deadline.js';
 import { ApiError, type FieldError } from './errors.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
 import type { Idempotency, Reply } from './idempotency.js';
+import { PROBLEM_TYPE, problemResponse, type Event, type Response } from './problem.js';
 import { noteUserId, telemetry } from './telemetry.js';
 
-export type Event = APIGatewayProxyEventV2;
-export type Response = APIGatewayProxyStructuredResultV2;
+export { RETRY_AFTER_SECONDS, problemResponse, type Event, type Response } from './problem.js';
 type ZodType = z.core.$ZodType;
 
 /** SPEC: 16384 bytes is still accepted, one more is not. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** Retry-After of a 503: long enough for a throttle or a failover to pass. */
-export const RETRY_AFTER_SECONDS = 1;
-
 const JSON_TYPE = 'application/json';
-const PROBLEM_TYPE = 'application/problem+json';
-
-export function problemResponse(error: ApiError): Response {
-  return {
-    statusCode: error.status,
-    // SPEC: every 503 tells the client when to come back.
-    headers: { 'content-type': PROBLEM_TYPE, ...(error.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}), ...error.headers },
-    body: JSON.stringify(error.toProblem()),
-  };
-}
 
 export const jsonResponse = (body: string, statusCode = 200, headers: Record<string, string> = {}): Response => ({
   statusCode,

@@ -14,7 +14,7 @@ import {
   transactionsQuerySchema,
   userIdSchema,
 } from './schemas.js';
-import { ROUTES, type Route } from './routes.js';
+import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 
 // Timestamps are transformed after validation; the document describes what clients send.
 const schema = (s: z.core.$ZodType, io: 'input' | 'output' = 'input') => {
@@ -32,7 +32,7 @@ const unavailable = {
 
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
-const OPERATIONS: Record<Route['operation'], Record<string, unknown>> = {
+const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<string, unknown>> = {
   add: {
     summary: 'Record a transaction: a positive add opens a lot, a negative one deducts from the payer oldest first',
     parameters: [idempotencyHeader],
@@ -69,9 +69,32 @@ const OPERATIONS: Record<Route['operation'], Record<string, unknown>> = {
   },
 };
 
+const PAGE_TITLES: Record<PageOperation, string> = { docs: 'This API reference, rendered (Swagger UI)', console: 'The operator console' };
+
+/** The pages: HTML for people, open without a token in every auth mode (`security: []`). */
+function pagePaths() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES.filter(isPageRoute)) {
+    const asset = route.path.endsWith('/{asset}');
+    paths[route.path] = {
+      get: {
+        operationId: `${route.operation}${asset ? 'Asset' : ''}`,
+        summary: asset ? `A file the page loads: ${PAGE_TITLES[route.operation]}` : PAGE_TITLES[route.operation],
+        security: [],
+        parameters: asset ? [{ name: 'asset', in: 'path', required: true, schema: { type: 'string', description: 'Content-hashed file name, cached for good.' } }] : [],
+        responses: {
+          200: asset ? { description: 'The file; brotli or gzip when the client accepts it' } : { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+          ...(asset ? { 404: problem('No such file') } : {}),
+        },
+      },
+    };
+  }
+  return paths;
+}
+
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
+  for (const route of ROUTES.filter(isApiRoute)) {
     const userParameter = route.path.includes('{userId}') ? [{ name: 'userId', in: 'path', required: true, schema: schema(userIdSchema) }] : [];
     const operation = OPERATIONS[route.operation];
     paths[route.path] ??= {};
@@ -94,7 +117,7 @@ export function openApiDocument() {
   return {
     openapi: '3.1.0',
     info: { title: 'Points', version: '1.0.0', description: 'A points ledger: payers give points, users spend them oldest first.' },
-    paths,
+    paths: { ...paths, ...pagePaths() },
     components: { schemas: { Problem: schema(problemSchema, 'output') } },
   };
 }

@@ -1,15 +1,26 @@
 // The route table: serverless.yml wires these (a test checks it), the fallback handler answers
 // 404/405 from it, and the OpenAPI document lists it.
+export type PageOperation = 'docs' | 'console';
+
 export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi';
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | PageOperation;
 }
 
 const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
   { method, path: `/${path}`, operation },
   { method, path: `/users/{userId}/${path}`, operation },
+];
+
+export const isPageRoute = (route: Route): route is Route & { operation: PageOperation } => route.operation === 'docs' || route.operation === 'console';
+export const isApiRoute = (route: Route): route is Route & { operation: Exclude<Route['operation'], PageOperation> } => !isPageRoute(route);
+
+/** An HTML page and the files it loads (content-hashed names, so they can be cached for good). */
+const pageRoutes = (operation: PageOperation): Route[] => [
+  { method: 'GET', path: `/${operation}`, operation },
+  { method: 'GET', path: `/${operation}/{asset}`, operation },
 ];
 
 export const ROUTES: readonly Route[] = [
@@ -19,6 +30,8 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('GET', 'transactions'),
   ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
   { method: 'GET', path: '/openapi.json', operation: 'openapi' },
+  ...pageRoutes('docs'),
+  ...pageRoutes('console'),
 ];
 
 const matcher = (template: string) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+').replaceAll('.', '\\.')}$`);

@@ -1,0 +1,10 @@
+// What the API answers: the types of the server's own response schemas (type-only, so nothing of
+// zod reaches the browser bundle).
+import type { Problem as ApiProblem } from '../../lib/schemas.js';
+
+export type { AddItem, Breakdown, LedgerItem, LedgerPage, ReversalItem } from '../../lib/schemas.js';
+
+export type Balance = Record<string, number>;
+
+/** A refusal from the API, or the console's own words when no answer came. */
+export type Problem = Pick<ApiProblem, 'status' | 'detail'> & Partial<ApiProblem>;
