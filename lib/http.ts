@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ZodType, z } from 'zod';
+import { access, actingUser, checkBodyPayer } from './auth.js';
 import { ApiError, type FieldError } from './errors.js';
+import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
 import type { Idempotency, Reply } from './service.js';
@@ -79,12 +81,6 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function header(event: Event, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
 export interface Request<B, Q> {
   userId: string;
   body: B;
@@ -107,13 +103,15 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
 ) {
   return middy<Event, Response>()
     .use(problemJson())
+    .use(access(options.operation))
     .handler(async (event) => {
-      const userId = validate(userIdSchema, event.pathParameters?.userId ?? 'default', 'path', ['userId']);
+      const userId = validate(userIdSchema, actingUser(event), 'path', ['userId']);
       let body: unknown;
       let idempotency: Idempotency | undefined;
       if (options.body) {
         const raw = readJsonBody(event);
         body = validate(options.body, raw, 'body');
+        checkBodyPayer(event, body);
         const key = header(event, 'idempotency-key');
         if (key !== undefined) {
           validate(idempotencyKeySchema, key, 'Idempotency-Key header', ['Idempotency-Key']);
