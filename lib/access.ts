@@ -31,8 +31,18 @@ export type Claims = z.output<typeof claimsSchema>;
 /** Operations anyone may call, token or not. */
 export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'docs', 'console']);
 
-/** The scope that grants an operation on the caller's own user (admin grants everything). */
-const OWN_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:read', transactions: 'points:read', spend: 'points:spend' };
+/**
+ * The scope that grants an operation short of points:admin: on the caller's own user, or for
+ * points:earn on any user (with the token's payer). Operations missing here need points:admin.
+ */
+const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:read', transactions: 'points:read', spend: 'points:spend', add: 'points:earn' };
+
+/** The scopes each of which allows an operation; none for the public ones (the OpenAPI document lists these). */
+export function scopesFor(operation: Operation): Scope[] {
+  if (PUBLIC_OPERATIONS.has(operation)) return [];
+  const scope = OPERATION_SCOPE[operation];
+  return scope ? [scope, 'points:admin'] : ['points:admin'];
+}
 
 export type Grant =
   | { allowed: true; userId: string; /** the body's payer must be this one (a partner's add) */ payer?: string }
@@ -52,14 +62,13 @@ export function routeAccess(claims: Claims, operation: Operation, pathUserId: st
   }
   const has = (scope: Scope) => claims.scope.includes(scope);
   if (has('points:admin')) return { allowed: true, userId: target };
+  const scope = OPERATION_SCOPE[operation];
+  if (scope === undefined) return deny(`The operation ${operation} needs the scope points:admin.`);
+  if (!has(scope)) return deny(`The operation ${operation} needs the scope ${scope}.`);
   if (operation === 'add') {
-    if (!has('points:earn')) return deny('Adding points needs the scope points:earn.');
     if (claims.payer === undefined) return deny('The token has points:earn but no payer claim naming whose points it may move.');
     return { allowed: true, userId: target, payer: claims.payer };
   }
-  const own = OWN_SCOPE[operation];
-  if (own === undefined) return deny(`The operation ${operation} needs the scope points:admin.`);
-  if (!has(own)) return deny(`The operation ${operation} needs the scope ${own}.`);
   if (target !== claims.sub) return deny(`The token may only act on its own user (${claims.sub ?? 'none'}), not on ${target}.`);
   return { allowed: true, userId: target };
 }

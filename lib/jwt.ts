@@ -58,7 +58,7 @@ export type TokenVerifier = (token: string) => Promise<Claims>;
 export function createVerifier(config: JwtConfig): TokenVerifier {
   const verifier = JwtVerifier.create({
     issuer: config.issuer,
-    audience: config.audience,
+    audience: null, // checked below, to read Cognito's access tokens too
     graceSeconds: LEEWAY_SECONDS,
     // Inline keys are cached under a name that is never fetched (verifySync below never fetches).
     jwksUri: 'jwksUrl' in config ? config.jwksUrl : 'https://inline-jwks.invalid/',
@@ -66,6 +66,9 @@ export function createVerifier(config: JwtConfig): TokenVerifier {
     customJwtCheck: ({ header, payload }) => {
       if (!ALGORITHMS.includes(header.alg ?? '')) throw new TokenRefused(`Tokens signed with ${header.alg ?? 'no algorithm'} are not accepted; use ${ALGORITHMS.join(' or ')}.`);
       if (payload.exp === undefined) throw new TokenRefused('The token has no exp (expiry).');
+      // Amazon Cognito's access tokens carry no aud: their audience is the app client, client_id.
+      const audiences = payload.aud === undefined ? [payload.client_id].filter((id) => typeof id === 'string') : [payload.aud].flat();
+      if (!audiences.some((aud) => config.audience.includes(aud as string))) throw new TokenRefused(`The token's audience is not one of ${config.audience.join(', ')}.`);
     },
   });
   // Inline keys: verified synchronously against the cache, so an unknown kid never leads to a fetch.

@@ -2,8 +2,10 @@
 // straight from SPEC's scope table; and AUTH_* settings read from the environment.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { authorize, routeAccess, type Claims, type Operation } from '../lib/access.js';
+import { SCOPES, authorize, routeAccess, scopesFor, type Claims, type Operation, type Scope } from '../lib/access.js';
 import { AuthConfigError, authConfig } from '../lib/jwt.js';
+import { openApiDocument } from '../lib/openapi.js';
+import { ROUTES } from '../lib/routes.js';
 
 const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'openapi', 'docs', 'console'];
 const SCOPE_NAMES = ['points:read', 'points:spend', 'points:earn', 'points:admin', 'points:other', 'read'];
@@ -79,6 +81,31 @@ describe('authorize (the rules) against the model of SPEC\'s table', () => {
     expect(authorize(partner, { operation: 'spend', pathUserId: 'bob' }).allowed).toBe(false);
     expect(authorize({ sub: 'ops', scope: ['points:admin'] }, { operation: 'reverse', pathUserId: 'bob' })).toEqual({ allowed: true, userId: 'bob' });
     expect(authorize({ scope: [] }, { operation: 'openapi' }).allowed).toBe(true);
+  });
+});
+
+describe('scopes per operation, as the OpenAPI document lists them', () => {
+  it('lists exactly the scopes that, alone, allow the operation on the caller\'s own user', () => {
+    for (const operation of OPERATIONS) {
+      const allowing = (Object.keys(SCOPES) as Scope[]).filter(
+        (scope) => authorize({ sub: 'alice', scope: [scope], payer: 'ACME' }, { operation, pathUserId: 'alice', bodyPayer: 'ACME' }).allowed,
+      );
+      if (scopesFor(operation).length === 0) expect(authorize({ scope: [] }, { operation }).allowed, operation).toBe(true);
+      else expect(allowing, operation).toEqual(scopesFor(operation));
+    }
+  });
+
+  it('documents a bearer scheme, each route\'s scopes, and 401/403 on every route that needs a token', () => {
+    const document = openApiDocument();
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    for (const route of ROUTES) {
+      const operation = (document.paths[route.path] as Record<string, any>)[route.method.toLowerCase()];
+      const scopes = scopesFor(route.operation);
+      expect(operation.security, `${route.method} ${route.path}`).toEqual(scopes.map((scope) => ({ bearer: [scope] })));
+      expect(Object.keys(operation.responses).includes('401'), route.path).toBe(scopes.length > 0);
+      expect(Object.keys(operation.responses).includes('403'), route.path).toBe(scopes.length > 0);
+    }
+    expect((document.paths['/openapi.json'] as Record<string, any>).get.security).toEqual([]);
   });
 });
 

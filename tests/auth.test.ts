@@ -85,6 +85,9 @@ describe('401 UNAUTHENTICATED: no, malformed, wrongly signed, expired or foreign
     ['an iss differing only in a trailing slash', token({ ...valid, claims: { iss: `${ISSUER}/` } })],
     ['a wrong aud', token({ ...valid, claims: { aud: 'someone-else' } })],
     ['no aud', token({ ...valid, claims: { aud: undefined } })],
+    ['no aud and a client_id not in the audience', token({ ...valid, claims: { aud: undefined, client_id: 'someone-else' } })],
+    ['a wrong aud with a client_id in the audience', token({ ...valid, claims: { aud: 'someone-else', client_id: 'points' } })],
+    ['an aud that is not a string', token({ ...valid, claims: { aud: 7 } })],
     ['an unknown kid', signJws({ alg: 'RS256', typ: 'JWT', kid: 'rsa-9' }, payloadOf(valid), keys.rsa.privateKey)],
     ['no kid', signJws({ alg: 'RS256', typ: 'JWT' }, payloadOf(valid), keys.rsa.privateKey)],
     ['a payload edited after signing', `${headerPart}.${edited}.${signaturePart}`],
@@ -198,7 +201,10 @@ describe('allowed: the right effects', () => {
     expect((await call('POST', `/users/${user}/add`, addBody('ACME', -100), partner)).status).toBe(200);
     const otherAudience = bearer(token({ sub: 'acme-app', scope: 'points:earn', payer: 'ACME', claims: { aud: [AUDIENCES[1], 'x'] } }));
     expect((await call('POST', `/users/${user}/add`, addBody('ACME', 5), otherAudience)).status).toBe(200);
-    expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ ACME: 205 });
+    // A Cognito access token: no aud, the app client in client_id.
+    const cognitoStyle = bearer(token({ sub: 'acme-app', scope: 'points:earn', payer: 'ACME', claims: { aud: undefined, client_id: AUDIENCES[1] } }));
+    expect((await call('POST', `/users/${user}/add`, addBody('ACME', 1), cognitoStyle)).status).toBe(200);
+    expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ ACME: 206 });
   });
 
   it('an admin (RS256 or ES256) uses every route for every user', async () => {
