@@ -9,7 +9,7 @@ import { ApiError, type FieldError } from './errors.js';
 import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
-import type { Idempotency, Reply } from './service.js';
+import type { Idempotency, Reply } from './idempotency.js';
 
 export type Event = APIGatewayProxyEventV2;
 export type Response = APIGatewayProxyStructuredResultV2;
@@ -60,9 +60,10 @@ export function validate<T extends ZodType>(schema: T, value: unknown, where: st
   throw new ApiError('VALIDATION_FAILED', `The ${where} is not valid.`, fieldErrors(result.error.issues, prefix));
 }
 
-function readJsonBody(event: Event): unknown {
+function readJsonBody(event: Event, optional: boolean): unknown {
   const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bytes.length > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`);
+  if (bytes.length === 0 && optional) return {};
   if (bytes.length === 0) throw new ApiError('VALIDATION_FAILED', 'A JSON body is required.', [{ path: '', message: 'required' }]);
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -83,6 +84,8 @@ function canonicalJson(value: unknown): string {
 
 export interface Request<B, Q> {
   userId: string;
+  /** Path parameters besides userId (a spend's id). */
+  params: Record<string, string | undefined>;
   body: B;
   query: Q;
   idempotency?: Idempotency;
@@ -91,6 +94,8 @@ export interface Request<B, Q> {
 interface EndpointOptions<BS extends ZodType | undefined, QS extends ZodType | undefined> {
   operation: Route['operation'];
   body?: BS;
+  /** An empty body counts as {} (a reversal's body is optional). */
+  bodyOptional?: boolean;
   query?: QS;
 }
 
@@ -108,19 +113,22 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
       const userId = validate(userIdSchema, actingUser(event), 'path', ['userId']);
       let body: unknown;
       let idempotency: Idempotency | undefined;
+      const params = { ...event.pathParameters };
       if (options.body) {
-        const raw = readJsonBody(event);
+        const raw = readJsonBody(event, options.bodyOptional ?? false);
         body = validate(options.body, raw, 'body');
         checkBodyPayer(event, body);
         const key = header(event, 'idempotency-key');
         if (key !== undefined) {
           validate(idempotencyKeySchema, key, 'Idempotency-Key header', ['Idempotency-Key']);
-          const fingerprint = createHash('sha256').update(`${options.operation}\n${canonicalJson(raw)}`).digest('base64url');
+          // The request is the operation, the spend it acts on (if any) and the body as a JSON value.
+          const target = params.spendId === undefined ? '' : `${params.spendId}\n`;
+          const fingerprint = createHash('sha256').update(`${options.operation}\n${target}${canonicalJson(raw)}`).digest('base64url');
           idempotency = { key, fingerprint };
         }
       }
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
-      return run({ userId, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
+      return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
     });
 }
 

@@ -10,12 +10,31 @@ export interface PayerBalance {
 }
 
 /** Work left over from an operation too large for one transaction (see README "Large operations"). */
-export interface Pending {
-  /** Points still to take from open lots, oldest first. */
+export type Pending = ConsumePending | ReversePending;
+
+/** A spend or negative add: points still to take from open lots, oldest first. */
+export interface ConsumePending {
   left: number;
   /** Set for a negative add: only this payer's lots are drawn on. */
   payer?: string;
+  /** Set for a spend: where the next chunk of its takes goes (spends remember their takes for reversal). */
+  spend?: { seq: number; chunk: number; start: number };
 }
+
+/** A reversal: positions [lo, hi) of the spend's takes are still to give back, highest first. */
+export interface ReversePending {
+  reverse: {
+    spend: number;
+    lo: number;
+    hi: number;
+    /** The reversal's clock (sort key): whether a lot counts as expired is decided once. */
+    at: string;
+    /** Sequence number of the next `expire` record to write. */
+    nextSeq: number;
+  };
+}
+
+export const isReversePending = (p: Pending): p is ReversePending => 'reverse' in p;
 
 export interface Account {
   version: number;
@@ -24,16 +43,26 @@ export interface Account {
   total: number;
   balances: Map<string, PayerBalance>;
   pending?: Pending;
+  /** Sort key of the earliest expiry among open lots; may lag behind (earlier), never ahead. */
+  nextExpiry?: string;
 }
 
+/** An open lot as the planner sees it. */
 export interface OpenLot {
   seq: number;
+  /** The add's ledger id (an expire item names it). */
+  id: string;
   payer: string;
   remaining: number;
+  /** (timestamp, arrival) order key: see lotOrderKey. */
+  orderKey: string;
+  /** Sort key of expiresAt, and expiresAt as returned to clients, when the lot expires. */
+  expiryKey?: string;
+  expiresAt?: string;
 }
 
-export interface Take {
-  lot: OpenLot;
+export interface Take<L extends { payer: string; remaining: number } = OpenLot> {
+  lot: L;
   take: number;
 }
 
@@ -87,8 +116,8 @@ export function checkSpend(account: Account, points: number): void {
  * Walks open lots (already in (timestamp, arrival) order) taking min(remaining, left) from each
  * until `points` are covered. Returns the takes, or null when the lots hold too few points.
  */
-export function planTakes(lots: readonly OpenLot[], points: number): Take[] | null {
-  const takes: Take[] = [];
+export function planTakes<L extends { payer: string; remaining: number }>(lots: readonly L[], points: number): Take<L>[] | null {
+  const takes: Take<L>[] = [];
   let left = points;
   for (const lot of lots) {
     if (left === 0) break;
@@ -100,10 +129,21 @@ export function planTakes(lots: readonly OpenLot[], points: number): Take[] | nu
 }
 
 /** One negative entry per payer, in the order the payers were first drawn on. */
-export function breakdownOf(takes: readonly Take[]): Breakdown {
+export function breakdownOf<L extends { payer: string; remaining: number }>(takes: readonly Take<L>[], sign: 1 | -1 = -1): Breakdown {
   const byPayer = new Map<string, number>();
   for (const { lot, take } of takes) byPayer.set(lot.payer, (byPayer.get(lot.payer) ?? 0) + take);
-  return [...byPayer].map(([payer, points]) => ({ payer, points: -points }));
+  return [...byPayer].map(([payer, points]) => ({ payer, points: sign * points }));
+}
+
+/** Balances after giving each payer its share of a breakdown (whose points are positive). */
+export function creditBreakdown(balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown): Map<string, PayerBalance> {
+  const next = new Map(balances);
+  for (const { payer, points } of breakdown) {
+    const current = next.get(payer);
+    if (!current) throw new Error(`ledger invariant: payer ${payer} has no balance to credit`);
+    next.set(payer, { ...current, balance: current.balance + points });
+  }
+  return next;
 }
 
 /** Balances after taking each payer's share of a breakdown (whose points are negative). */
@@ -123,3 +163,38 @@ export function balanceEntries(account: Account): [string, number][] {
     .sort(([, a], [, b]) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))
     .map(([payer, { balance }]) => [payer, balance]);
 }
+
+/** SPEC "Expiry": a lot is expired from its expiresAt on (`now` is a sort key like expiryKey). */
+export const isExpired = (lot: { expiryKey?: string }, now: string): boolean => lot.expiryKey !== undefined && lot.expiryKey <= now;
+
+/** The earlier of two optional expiry keys. */
+export const earliest = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a <= b ? a : b);
+
+/** A spend's take as it remembers it: the take, and where it lies among all the spend's points. */
+export interface PlacedTake extends Take {
+  /** Position of the take's first point among the spend's points (0-based, in taking order). */
+  start: number;
+}
+
+/**
+ * What a reversal gives back: the spend's points at positions [lo, hi), the last-taken first, so
+ * that what stays spent is exactly a prefix of the spend, i.e. what a smaller spend would have
+ * taken. `takes` are the spend's takes in taking order covering at least [lo, hi).
+ */
+export function givebacks(takes: readonly PlacedTake[], lo: number, hi: number): Take[] {
+  const given: Take[] = [];
+  for (let i = takes.length - 1; i >= 0; i--) {
+    const { lot, take, start } = takes[i]!;
+    const from = Math.max(start, lo);
+    const to = Math.min(start + take, hi);
+    if (to > from) given.push({ lot, take: to - from });
+    if (start <= lo) break;
+  }
+  return given;
+}
+
+/** Whether every payer holds what a breakdown (negative points) takes from it. */
+export const fitsBalances = (balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown): boolean =>
+  breakdown.every(({ payer, points }) => (balances.get(payer)?.balance ?? 0) + points >= 0);
+
+export const sumTakes = (takes: readonly Take<{ payer: string; remaining: number }>[]): number => takes.reduce((n, t) => n + t.take, 0);

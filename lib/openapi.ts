@@ -8,6 +8,8 @@ import {
   idempotencyKeySchema,
   ledgerPageSchema,
   problemSchema,
+  reversalItemSchema,
+  reverseBodySchema,
   spendBodySchema,
   transactionsQuerySchema,
   userIdSchema,
@@ -48,6 +50,15 @@ const OPERATIONS: Record<Route['operation'], Record<string, unknown>> = {
     parameters: Object.entries((schema(transactionsQuerySchema).properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
     responses: { 200: { description: 'A page of the ledger', ...json(ledgerPageSchema) } },
   },
+  reverse: {
+    summary: 'Give back points of a spend (all not yet reversed, or `points` of them): the last-taken points first, into the lots they came from',
+    parameters: [{ name: 'spendId', in: 'path', required: true, schema: { type: 'string' } }, idempotencyHeader],
+    requestBody: { required: false, ...json(reverseBodySchema, 'input') },
+    responses: {
+      200: { description: 'The recorded reversal', ...json(reversalItemSchema) },
+      404: problem('Unknown route, or no spend with this id for this user'),
+    },
+  },
   openapi: {
     summary: 'This document',
     responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
@@ -67,7 +78,6 @@ export function openApiDocument() {
       security: scopesFor(route.operation).map((scope) => ({ bearer: [scope] })),
       parameters: [...userParameter, ...((operation.parameters as unknown[]) ?? [])],
       responses: {
-        ...(operation.responses as object),
         400: problem('Validation failed, or the ledger refuses the request (see code)'),
         404: problem('Unknown route'),
         405: problem('Method not allowed'),
@@ -77,6 +87,8 @@ export function openApiDocument() {
         ...(route.method === 'POST'
           ? { 413: problem('Body over 16 KiB'), 422: problem('Idempotency-Key reused with a different body') }
           : {}),
+        503: problem('DynamoDB unavailable (SERVICE_UNAVAILABLE: nothing applied; OUTCOME_UNKNOWN: retry with the same Idempotency-Key)'),
+        ...(operation.responses as object),
       },
     };
   }

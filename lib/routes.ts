@@ -4,12 +4,12 @@ export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'openapi';
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi';
 }
 
-const userRoutes = (method: Route['method'], operation: Route['operation']): Route[] => [
-  { method, path: `/${operation}`, operation },
-  { method, path: `/users/{userId}/${operation}`, operation },
+const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
+  { method, path: `/${path}`, operation },
+  { method, path: `/users/{userId}/${path}`, operation },
 ];
 
 export const ROUTES: readonly Route[] = [
@@ -17,6 +17,7 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('POST', 'spend'),
   ...userRoutes('GET', 'balance'),
   ...userRoutes('GET', 'transactions'),
+  ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
   { method: 'GET', path: '/openapi.json', operation: 'openapi' },
 ];
 

@@ -40,17 +40,33 @@ export const timestampSchema = z
   })
   .meta({ type: 'string', format: 'date-time', description: 'RFC 3339; returned normalised to UTC.' });
 
-export const addBodySchema = z.strictObject({
-  payer: payerSchema,
-  points: integer().refine((n) => n !== 0, 'must not be zero').meta({ description: 'Non-zero; negative deducts from the payer.' }),
-  timestamp: timestampSchema,
-});
+export const addBodySchema = z
+  .strictObject({
+    payer: payerSchema,
+    points: integer().refine((n) => n !== 0, 'must not be zero').meta({ description: 'Non-zero; negative deducts from the payer.' }),
+    timestamp: timestampSchema,
+    expiresAt: timestampSchema.optional().meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' }),
+  })
+  .superRefine((body, ctx) => {
+    // Runs only on a body whose fields already passed (zod skips refinements of a failed object).
+    if (body.expiresAt === undefined) return;
+    if (body.points < 0) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'only positive adds can expire' });
+    else if (body.expiresAt.sortKey <= body.timestamp.sortKey) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than timestamp' });
+  });
 export type AddBody = z.infer<typeof addBodySchema>;
 
 export const spendBodySchema = z.strictObject({
   points: integer().refine((n) => n > 0, 'must be positive').meta({ exclusiveMinimum: 0 }),
 });
 export type SpendBody = z.infer<typeof spendBodySchema>;
+
+export const reverseBodySchema = z.strictObject({
+  points: integer()
+    .refine((n) => n > 0, 'must be positive')
+    .optional()
+    .meta({ exclusiveMinimum: 0, description: 'Points to give back; without it, everything not yet reversed.' }),
+});
+export type ReverseBody = z.infer<typeof reverseBodySchema>;
 
 export const transactionsQuerySchema = z.object({
   limit: z
@@ -79,6 +95,7 @@ export const addItemSchema = z.object({
   points: z.number().meta({ type: 'integer' }),
   timestamp: z.string().meta({ format: 'date-time' }),
   remaining: z.number().meta({ type: 'integer', description: 'Only on positive adds: what is left of the lot.' }).optional(),
+  expiresAt: z.string().meta({ format: 'date-time', description: 'When the lot expires, if it does.' }).optional(),
 });
 export type AddItem = z.infer<typeof addItemSchema>;
 
@@ -88,10 +105,31 @@ export const spendItemSchema = z.object({
   points: z.number().meta({ type: 'integer' }),
   timestamp: z.string().meta({ format: 'date-time', description: 'When the spend was recorded.' }),
   breakdown: breakdownSchema,
+  reversed: z.number().meta({ type: 'integer', description: 'Points of this spend given back so far.' }),
 });
 export type SpendItem = z.infer<typeof spendItemSchema>;
 
-export const ledgerItemSchema = z.discriminatedUnion('type', [addItemSchema, spendItemSchema]);
+export const expireItemSchema = z.object({
+  id: z.string(),
+  type: z.literal('expire'),
+  payer: z.string(),
+  points: z.number().meta({ type: 'integer', description: 'Negative: what the lot still held.' }),
+  timestamp: z.string().meta({ format: 'date-time', description: "The lot's expiresAt." }),
+  lot: z.string().meta({ description: 'Id of the add whose lot expired.' }),
+});
+export type ExpireItem = z.infer<typeof expireItemSchema>;
+
+export const reversalItemSchema = z.object({
+  id: z.string(),
+  type: z.literal('reversal'),
+  spend: z.string().meta({ description: 'Id of the spend reversed.' }),
+  points: z.number().meta({ type: 'integer', description: 'Positive: points given back.' }),
+  timestamp: z.string().meta({ format: 'date-time', description: 'When the reversal was recorded.' }),
+  breakdown: breakdownSchema.meta({ description: 'Points given back per payer, in the order given back.' }),
+});
+export type ReversalItem = z.infer<typeof reversalItemSchema>;
+
+export const ledgerItemSchema = z.discriminatedUnion('type', [addItemSchema, spendItemSchema, expireItemSchema, reversalItemSchema]);
 export type LedgerItem = z.infer<typeof ledgerItemSchema>;
 
 export const ledgerPageSchema = z.object({ items: z.array(ledgerItemSchema), nextCursor: z.string().nullable() });

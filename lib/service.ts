@@ -1,241 +1,217 @@
-// The operations of SPEC "Routes" on a Store: optimistic concurrency on the account version,
-// idempotent replays, and the roll-forward of operations too large for one transaction.
-import { randomUUID } from 'node:crypto';
+// The operations of SPEC "Routes" on a Store. Writes for a user wait in one queue per process and
+// are served in rounds: a round reads the account, does any upkeep due (roll-forward, expiry),
+// plans the waiting requests in arrival order as one batch and commits it as one transaction
+// checked against the account version (README "Concurrency").
 import { backoff } from './backoff.js';
-import { ApiError, DOMAIN_REFUSALS } from './errors.js';
-import { Lanes } from './lanes.js';
-import {
-  balanceEntries,
-  breakdownOf,
-  checkDeduction,
-  checkSpend,
-  creditPayer,
-  debitBreakdown,
-  lotOrderKey,
-  planTakes,
-  type Account,
-  type Take,
-} from './ledger.js';
-import type { AddBody, AddItem, LedgerItem, SpendBody } from './schemas.js';
-import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type IdempotencyRecord, type LedgerSlice, type NewRecord, type Store } from './store.js';
+import { Batch, LATER, type Draft, type Outcome } from './batch.js';
+import { ApiError } from './errors.js';
+import { GroupQueue } from './group-queue.js';
+import type { Idempotency, Reply } from './idempotency.js';
+import { balanceEntries, type Account } from './ledger.js';
+import { LotBook } from './lot-book.js';
+import { planAdd } from './ops/add.js';
+import { planDeduct } from './ops/deduct.js';
+import { planReverse } from './ops/reverse.js';
+import { planSpend, type Mismatch } from './ops/spend.js';
+import type { AddBody, ReverseBody, SpendBody } from './schemas.js';
+import { ConflictError, type LedgerSlice, type Store } from './store.js';
+import { instantOfMs } from './timestamp.js';
+import { expireDue, isDue, rollForward } from './upkeep.js';
 
-export interface Idempotency {
-  key: string;
-  fingerprint: string;
+export type { Idempotency, Reply } from './idempotency.js';
+
+export type Operation =
+  | { kind: 'add'; body: AddBody }
+  | { kind: 'spend'; body: SpendBody }
+  | { kind: 'reverse'; spendId: string; body: ReverseBody }
+  /** No effect: a read waits for the upkeep a round does first. */
+  | { kind: 'upkeep' };
+
+interface Waiting {
+  operation: Operation;
+  idempotency?: Idempotency;
+  /** Epoch ms after which the request is answered 503 rather than planned. */
+  deadline: number;
+  settle(outcome: Outcome): void;
 }
 
-/** A response body exactly as sent, so that a replay is byte for byte the first answer. */
-export interface Reply {
-  status: number;
-  body: string;
-  replayed?: boolean;
+export interface ServiceOptions {
+  /** The clock (epoch ms) for expiry and recording times. */
+  now?: () => number;
 }
 
-/** Idempotency records live at least this long (SPEC promises 24 hours). */
-const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
-/** Optimistic retries before giving up with 503; reached only under pathological contention. */
+/** Optimistic rounds before giving up with 503; reached only under pathological contention. */
 const MAX_ATTEMPTS = 200;
-/** Room in the first transaction once the account, the new record and an idempotency record are in. */
-const FIRST_BATCH = MAX_TRANSACTION_ITEMS - 3;
-/** Room in a roll-forward transaction next to the account. */
-const LATER_BATCH = MAX_TRANSACTION_ITEMS - 1;
-
-interface Planned {
-  reply: unknown;
-  commit: Commit;
-  /** Takes that did not fit in the first transaction; recorded in the account as pending work. */
-  rest: Take[];
-}
-
-const sum = (takes: readonly Take[]) => takes.reduce((n, t) => n + t.take, 0);
-const lotUpdate = ({ lot, take }: Take) => ({ seq: lot.seq, remaining: lot.remaining - take });
+/** How long a request may wait to be planned: SPEC bounds every request to 10 s. */
+const REQUEST_BUDGET_MS = 9_000;
 /** Between optimistic retries: 4 ms doubling, capped at 250 ms. */
 const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
 
-export class PointsService {
-  private readonly lanes = new Lanes();
+const isSolo = (operation: Operation) => operation.kind === 'reverse' || (operation.kind === 'add' && operation.body.points < 0);
 
-  constructor(private readonly store: Store) {}
+export class PointsService {
+  private readonly queue = new GroupQueue<Waiting>((userId, waiting) => this.serve(userId, waiting));
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    options: ServiceOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.mutate(userId, idempotency, async (account) => {
-      const seq = account.seq + 1;
-      const { payer, points } = body;
-      const base = { id: randomUUID(), type: 'add' as const, payer, points, timestamp: body.timestamp.utc };
-      if (points > 0) {
-        const orderKey = lotOrderKey(body.timestamp.sortKey, seq);
-        const item: AddItem = { ...base, remaining: points };
-        const balances = creditPayer(account, payer, points, orderKey);
-        return {
-          reply: item,
-          commit: {
-            userId,
-            expectVersion: account.version,
-            account: { seq, total: account.total + points, balances, pending: null },
-            records: [{ seq, item, lotOrderKey: orderKey }],
-          },
-          rest: [],
-        };
-      }
-      checkDeduction(account, payer, -points);
-      const takes = await this.takesCovering(userId, account, payer, -points, true);
-      return this.consume(userId, account, { seq, item: base }, takes, payer);
-    });
+    return this.submit(userId, { kind: 'add', body }, idempotency);
   }
 
   spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
-    return this.mutate(userId, idempotency, async (account) => {
-      checkSpend(account, body.points);
-      const takes = await this.takesCovering(userId, account, undefined, body.points, true);
-      const breakdown = breakdownOf(takes);
-      const item: LedgerItem = { id: randomUUID(), type: 'spend', points: -body.points, timestamp: new Date().toISOString(), breakdown };
-      return { ...this.consume(userId, account, { seq: account.seq + 1, item }, takes), reply: breakdown };
-    });
+    return this.submit(userId, { kind: 'spend', body }, idempotency);
   }
 
-  /** Payers and balances, oldest payer first: one read of the account item. */
+  reverse(userId: string, spendId: string, body: ReverseBody, idempotency?: Idempotency): Promise<Reply> {
+    return this.submit(userId, { kind: 'reverse', spendId, body }, idempotency);
+  }
+
+  /** Payers and balances, oldest payer first: one read of the account while no expiry is due. */
   async balance(userId: string): Promise<[string, number][]> {
-    const { account } = await this.store.load(userId);
-    return balanceEntries(account);
+    return balanceEntries(await this.current(userId, false));
   }
 
   /** A page of the ledger after `afterSeq`, as of one version of the account. */
   async transactions(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const before = (await this.store.load(userId)).account;
-      if (before.pending) {
-        await this.finishPending(userId, before);
-        continue;
-      }
+      const before = await this.current(userId, true);
       const slice = await this.store.ledger(userId, afterSeq, limit);
       // A query sees each item as committed, not the table as of one instant: re-reading the
       // version proves no write landed in between, so lots and spends agree on the page.
-      const after = (await this.store.load(userId)).account;
+      const { account: after } = await this.store.load(userId);
       if (after.version === before.version) return slice;
       await retryDelay(attempt);
     }
     throw new ApiError('SERVICE_UNAVAILABLE', 'The ledger is changing too fast to read; retry.');
   }
 
-  /** A spend or negative add: the first transaction commits it logically, the rest rolls forward. */
-  private consume(userId: string, account: Account, record: NewRecord, takes: Take[], payer?: string): Planned {
-    const breakdown = breakdownOf(takes);
-    const balances = debitBreakdown(account.balances, breakdown);
-    const first = takes.slice(0, FIRST_BATCH);
-    const rest = takes.slice(FIRST_BATCH);
-    const left = sum(rest);
-    return {
-      reply: record.item,
-      commit: {
-        userId,
-        expectVersion: account.version,
-        account: {
-          seq: record.seq,
-          total: account.total - sum(takes),
-          balances,
-          pending: left > 0 ? { left, ...(payer !== undefined ? { payer } : {}) } : null,
-        },
-        records: [record],
-        lots: first.map(lotUpdate),
-      },
-      rest,
-    };
-  }
-
-  private mutate(userId: string, idempotency: Idempotency | undefined, plan: (account: Account) => Promise<Planned>): Promise<Reply> {
-    return this.lanes.run(userId, () => this.mutateNow(userId, idempotency, plan));
-  }
-
-  private async mutateNow(userId: string, idempotency: Idempotency | undefined, plan: (account: Account) => Promise<Planned>): Promise<Reply> {
+  /** The account with every expiry due now recorded (and, for `settled`, no pending work). */
+  private async current(userId: string, settled: boolean): Promise<Account> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const { account, idempotency: earlier } = await this.store.load(userId, idempotency?.key);
-      if (earlier && idempotency) return replay(earlier, idempotency);
-      if (account.pending) {
-        await this.finishPending(userId, account);
-        continue;
-      }
-      let planned: Planned;
-      let reply: Reply;
-      try {
-        planned = await this.refusalsRecorded(userId, idempotency, () => plan(account));
-        reply = { status: 200, body: JSON.stringify(planned.reply) };
-        await this.store.commit({ ...planned.commit, ...(idempotency ? { idempotency: recordOf(idempotency, reply) } : {}) });
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        await retryDelay(attempt);
-        continue;
-      }
-      // Committed: from here on the operation is never planned again, only completed.
-      if (planned.rest.length > 0) {
-        await this.finishPending(userId, { ...account, version: account.version + 1, pending: planned.commit.account.pending ?? undefined }, planned.rest);
-      }
-      return reply;
+      const { account } = await this.store.load(userId);
+      if (!isDue(account, instantOfMs(this.now()).sortKey) && !(settled && account.pending)) return account;
+      await this.submit(userId, { kind: 'upkeep' });
     }
-    throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
+    throw new ApiError('SERVICE_UNAVAILABLE', 'The account is changing too fast to read; retry.');
   }
 
-  /** A refusal that depends on the ledger's state is stored under the key, so a retry sees it again. */
-  private async refusalsRecorded<T>(userId: string, idempotency: Idempotency | undefined, run: () => Promise<T>): Promise<T> {
+  private submit(userId: string, operation: Operation, idempotency?: Idempotency): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.queue.push(userId, {
+        operation,
+        ...(idempotency ? { idempotency } : {}),
+        deadline: this.now() + REQUEST_BUDGET_MS,
+        settle: (outcome) => ('reply' in outcome ? resolve(outcome.reply) : reject(outcome.error)),
+      });
+    });
+  }
+
+  /** One round: settles the requests it planned (at least the first waiting one). Never throws. */
+  private async serve(userId: string, waiting: readonly Waiting[]): Promise<readonly Waiting[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
+        const now = this.now();
+        const nowKey = instantOfMs(now).sortKey;
+        const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
+        const { account, idempotency } = await this.store.load(userId, keys);
+        if (account.pending) {
+          await rollForward(this.store, userId, account);
+          continue;
+        }
+        if (isDue(account, nowKey)) {
+          await expireDue(this.store, userId, account, nowKey);
+          continue;
+        }
+        const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
+        const outcomes = await this.plan(userId, batch, waiting);
+        const commit = batch.commit(userId, account.version);
+        if (commit) await this.store.commit(commit);
+        if (batch.pending) await this.finishAfterCommit(userId, { ...batch.account, version: account.version + 1, pending: batch.pending });
+        for (const [request, outcome] of outcomes) request.settle(outcome);
+        return [...outcomes.keys()];
+      } catch (error) {
+        if (error instanceof ConflictError) {
+          await retryDelay(attempt);
+          continue;
+        }
+        // Nothing of this round was applied (or OUTCOME_UNKNOWN says it may have been): every
+        // waiting request gets the same answer, and may be retried.
+        for (const request of waiting) request.settle({ error });
+        return waiting;
+      }
+    }
+  }
+
+  /** Plans waiting requests in arrival order into `batch`, as far as they fit; returns the settled ones. */
+  private async plan(userId: string, batch: Batch, waiting: readonly Waiting[]): Promise<Map<Waiting, Outcome>> {
+    const outcomes = new Map<Waiting, Outcome>();
+    const version = batch.account.version;
+    const mismatch: Mismatch = async () => {
+      if ((await this.store.load(userId)).account.version !== version) throw new ConflictError();
+      throw new Error('ledger invariant: the open lots do not match the account balances');
+    };
+    for (const request of waiting) {
+      const { operation, idempotency } = request;
+      if (batch.now > request.deadline) {
+        outcomes.set(request, { error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
+        continue;
+      }
+      if (operation.kind === 'upkeep') {
+        outcomes.set(request, { reply: { status: 200, body: '' } });
+        continue;
+      }
+      const earlier = batch.earlierAnswer(idempotency);
+      if (earlier) {
+        outcomes.set(request, earlier);
+        continue;
+      }
+      if (isSolo(operation) && batch.planned > 0) break;
+      const room = batch.room - (idempotency ? 1 : 0);
+      let draft: Draft | typeof LATER;
+      try {
+        draft = await this.draft(userId, batch, operation, room, mismatch);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (!batch.refuse(error, idempotency)) break;
+        outcomes.set(request, { error });
+        continue;
+      }
+      const reply = draft === LATER ? undefined : batch.accept(draft, idempotency);
+      if (!reply) break;
+      outcomes.set(request, { reply });
+      if (batch.pending || isSolo(operation)) break;
+    }
+    return outcomes;
+  }
+
+  private draft(userId: string, batch: Batch, operation: Exclude<Operation, { kind: 'upkeep' }>, room: number, mismatch: Mismatch): Promise<Draft | typeof LATER> {
+    switch (operation.kind) {
+      case 'add':
+        if (operation.body.points < 0) return planDeduct(batch, this.store, userId, operation.body, room, mismatch);
+        return Promise.resolve(planAdd(batch.account, operation.body, instantOfMs(batch.now).sortKey));
+      case 'spend':
+        return planSpend(batch, operation.body, room, mismatch);
+      case 'reverse':
+        return planReverse(batch, this.store, userId, operation.spendId, operation.body, room);
+    }
+  }
+
+  /**
+   * The rest of a large operation, right after its first transaction committed it. A failure here
+   * loses nothing: the pending work is in the account, and the next request for the user finishes it.
+   */
+  private async finishAfterCommit(userId: string, account: Account): Promise<void> {
     try {
-      return await run();
-    } catch (error) {
-      if (idempotency && error instanceof ApiError && DOMAIN_REFUSALS.includes(error.code)) {
-        await this.store.recordRefusal(userId, recordOf(idempotency, { status: error.status, body: JSON.stringify(error.toProblem()) }));
-      }
-      throw error;
+      await rollForward(this.store, userId, account);
+    } catch {
+      // Deliberately not the request's failure: its answer is already committed (see above).
     }
   }
-
-  /**
-   * Takes from the open lots (of one payer, if given), oldest first, covering `points`. The lots
-   * are read after the account, so a request that committed in between may have consumed some or
-   * added others: lots that fall short, or (with `debit`, when the account's balances have yet to
-   * pay for the takes) that draw more from a payer than the account says it holds, mean a
-   * conflict; this plan's commit would fail its version check anyway, so it is retried like any
-   * other. Only if the account has not moved on is the mismatch a broken invariant.
-   */
-  private async takesCovering(userId: string, account: Account, payer: string | undefined, points: number, debit: boolean): Promise<Take[]> {
-    const takes = planTakes(await this.store.openLots(userId, payer, points), points);
-    const fits = (t: Take[]) => !debit || breakdownOf(t).every((e) => (account.balances.get(e.payer)?.balance ?? 0) + e.points >= 0);
-    if (takes && fits(takes)) return takes;
-    if ((await this.store.load(userId)).account.version !== account.version) throw new ConflictError();
-    throw new Error(`ledger invariant: the open lots do not match the account's balances (${points} points to take)`);
-  }
-
-  /**
-   * Applies the account's pending work in transactions of up to 99 lots, each checked against
-   * the account version. `known` is the rest of the plan when the caller just made it; after a
-   * crash or a conflict the plan is rebuilt from the open lots, which FIFO makes deterministic.
-   */
-  private async finishPending(userId: string, account: Account, known?: Take[]): Promise<void> {
-    let current = account;
-    let takes = known;
-    while (current.pending) {
-      const { left, payer } = current.pending;
-      try {
-        takes ??= await this.takesCovering(userId, current, payer, left, false);
-        const batch = takes.slice(0, LATER_BATCH);
-        const stillLeft = left - sum(batch);
-        const pending = stillLeft > 0 ? { ...current.pending, left: stillLeft } : null;
-        await this.store.commit({ userId, expectVersion: current.version, account: { pending }, lots: batch.map(lotUpdate) });
-        current = { ...current, version: current.version + 1, pending: pending ?? undefined };
-        takes = takes.slice(batch.length);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        current = (await this.store.load(userId)).account; // someone else rolled forward
-        takes = undefined;
-      }
-    }
-  }
-}
-
-function recordOf(idempotency: Idempotency, reply: Reply): IdempotencyRecord {
-  return { ...idempotency, status: reply.status, body: reply.body, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS };
-}
-
-function replay(record: IdempotencyRecord, request: Idempotency): Reply {
-  if (record.fingerprint !== request.fingerprint) {
-    throw new ApiError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${JSON.stringify(request.key)} was first used with a different request.`);
-  }
-  return { status: record.status, body: record.body, replayed: true };
 }

@@ -1,7 +1,7 @@
 // What the service needs from storage. lib/dynamo-store.ts implements it on DynamoDB; nothing
 // else knows about tables or the AWS SDK.
-import type { Account, OpenLot, Pending } from './ledger.js';
-import type { LedgerItem } from './schemas.js';
+import type { Account, OpenLot, Pending, PlacedTake, Take } from './ledger.js';
+import type { LedgerItem, SpendItem } from './schemas.js';
 
 export interface IdempotencyRecord {
   key: string;
@@ -14,17 +14,31 @@ export interface IdempotencyRecord {
   expiresAt: number;
 }
 
-/** A new ledger record; positive adds carry the keys that place them in the open-lot indexes. */
+/** A new ledger record; a positive add is also a lot, placed in the open-lot indexes while it holds points. */
 export interface NewRecord {
   seq: number;
   item: LedgerItem;
-  lotOrderKey?: string;
+  lot?: { orderKey: string; expiryKey?: string };
 }
 
-export interface LotUpdate {
-  seq: number;
-  /** 0 closes the lot: it leaves the open-lot indexes. */
-  remaining: number;
+/** A lot after a spend or negative add took from it (0 closes it), or a lot a reversal gives back to. */
+export type LotUpdate = { seq: number; remaining: number } | { seq: number; giveBack: number; lot: OpenLot };
+
+/** Chunk `chunk` of a spend's takes, `start` being the position of its first point among the spend's. */
+export interface TakeChunk {
+  spendSeq: number;
+  chunk: number;
+  start: number;
+  takes: Take[];
+}
+
+export interface AccountChange {
+  seq?: number;
+  total?: number;
+  balances?: Account['balances'];
+  pending: Pending | null;
+  /** null clears it; undefined leaves it as it is. */
+  nextExpiry?: string | null;
 }
 
 /**
@@ -34,10 +48,13 @@ export interface LotUpdate {
 export interface Commit {
   userId: string;
   expectVersion: number;
-  account: Partial<Pick<Account, 'seq' | 'total' | 'balances'>> & { pending: Pending | null };
+  account: AccountChange;
   records?: NewRecord[];
   lots?: LotUpdate[];
-  idempotency?: IdempotencyRecord;
+  chunks?: TakeChunk[];
+  /** A spend's points reversed so far, after this write. */
+  reversed?: { seq: number; points: number };
+  idempotency?: IdempotencyRecord[];
 }
 
 export interface LedgerSlice {
@@ -47,17 +64,26 @@ export interface LedgerSlice {
 }
 
 export interface Store {
-  /** Strongly consistent read of the account (and the idempotency record, in the same request). */
-  load(userId: string, idempotencyKey?: string): Promise<{ account: Account; idempotency?: IdempotencyRecord }>;
-  /** Open lots oldest first (of one payer, if given), read until they hold `points` or run out. */
-  openLots(userId: string, payer: string | undefined, points: number): Promise<OpenLot[]>;
+  /** Strongly consistent read of the account and of these idempotency records, in one request. */
+  load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord> }>;
+  /**
+   * Open lots oldest first (of one payer, if given; else after the order key `after`), read until
+   * they hold `points` or run out; `done` when no open lot follows the last one returned.
+   */
+  openLots(userId: string, options: { payer?: string; after?: string; points: number }): Promise<{ lots: OpenLot[]; done: boolean }>;
+  /** Up to `limit` open lots that expire, earliest expiry first. */
+  expiringLots(userId: string, limit: number): Promise<OpenLot[]>;
+  /** The spend recorded at `seq`, if that record is a spend. */
+  spendAt(userId: string, seq: number): Promise<SpendItem | undefined>;
+  /** The spend's takes in taking order, from the one holding position `from` to the last. */
+  spendTakes(userId: string, spendSeq: number, from: number): Promise<PlacedTake[]>;
   commit(commit: Commit): Promise<void>;
-  /** Stores a refusal under its key; ConflictError if the key is already taken. */
-  recordRefusal(userId: string, record: IdempotencyRecord): Promise<void>;
+  /** The id of the ledger record at `seq`, if there is one: tells whether a write whose answer was lost landed. */
+  recordId(userId: string, seq: number): Promise<string | undefined>;
   ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice>;
 }
 
-/** The account moved on (or the idempotency key was taken) since it was read: read and retry. */
+/** The account moved on (or an idempotency key was taken) since it was read: read and retry. */
 export class ConflictError extends Error {
   constructor() {
     super('conflict: the account changed since it was read');

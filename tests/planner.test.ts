@@ -37,7 +37,7 @@ const codeOf = (run: () => unknown) => {
 };
 
 describe('planTakes and breakdownOf', () => {
-  const lots: OpenLot[] = [
+  const lots: Pick<OpenLot, 'seq' | 'payer' | 'remaining'>[] = [
     { seq: 1, payer: 'DANNON', remaining: 100 },
     { seq: 2, payer: 'UNILEVER', remaining: 200 },
     { seq: 4, payer: 'MILLER COORS', remaining: 10000 },
@@ -212,9 +212,9 @@ function modelApply(model: FifoModel, op: Op): string | [string, number][] {
 }
 
 /** The implementation's pure parts, used the way lib/service.ts uses them. */
-function implApply(state: { account: Account; lots: (OpenLot & { key: string })[] }, op: Op, seq: number): string | [string, number][] {
+function implApply(state: { account: Account; lots: (Pick<OpenLot, 'seq' | 'payer' | 'remaining'> & { key: string })[] }, op: Op, seq: number): string | [string, number][] {
   const open = (payer?: string) => state.lots.filter((l) => l.remaining > 0 && (payer === undefined || l.payer === payer)).sort((a, b) => (a.key < b.key ? -1 : 1));
-  const consume = (lots: OpenLot[], points: number) => {
+  const consume = (lots: Pick<OpenLot, 'seq' | 'payer' | 'remaining'>[], points: number) => {
     const takes = planTakes(lots, points);
     if (!takes) throw new Error('lots do not cover the balance');
     for (const { lot, take } of takes) lot.remaining -= take;
@@ -247,7 +247,7 @@ describe('ledger against the model', () => {
     fc.assert(
       fc.property(fc.array(opArbitrary, { maxLength: 60 }), (ops) => {
         const model = new FifoModel();
-        const state = { account: emptyAccount(), lots: [] as (OpenLot & { key: string })[] };
+        const state = { account: emptyAccount(), lots: [] as (Pick<OpenLot, 'seq' | 'payer' | 'remaining'> & { key: string })[] };
         ops.forEach((op, i) => {
           expect(implApply(state, op, i + 1)).toEqual(modelApply(model, op));
           for (const payer of PAYERS) {

@@ -77,8 +77,12 @@ function summary(state: Awaited<ReturnType<typeof observe>>) {
 
 /** Runs `operation` on a service whose client dies after `k` writes; true if it crashed. */
 async function crashAfter(k: number, operation: (service: PointsService) => Promise<Reply>): Promise<boolean> {
+  const service = makeService(k);
   try {
-    await operation(makeService(k));
+    await operation(service);
+    // A crash during roll-forward comes after the operation's answer was committed, so the
+    // service still answers; once fired, the failpoint fails every later request, this one too.
+    await service.balance(newUser('probe'));
     return false;
   } catch (error) {
     if (error instanceof FailpointCrash) return true;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableDefinition } from '../lib/dynamo-store.js';
+import { tableDefinition } from '../lib/table.js';
 import { ROUTES } from '../lib/routes.js';
 import { ROOT } from '../scripts/stack.js';
 

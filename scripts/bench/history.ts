@@ -1,7 +1,7 @@
 // Ledgers for the benchmark, built in memory with the domain's own rules (lib/ledger.ts) and
 // bulk-loaded through the store layer (DynamoStore.importLedger): the items are the ones the
 // service would have written, only much faster to produce than N requests.
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../lib/ids.js';
 import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/ledger.js';
 import type { DynamoStore } from '../../lib/dynamo-store.js';
 import type { AddItem, LedgerItem } from '../../lib/schemas.js';
@@ -17,7 +17,6 @@ function instantOf(timestamp: string): Instant {
 }
 
 interface SimLot extends OpenLot {
-  key: string;
   item: AddItem;
 }
 
@@ -33,13 +32,13 @@ export class LedgerBuilder {
     if (op.type === 'add' && op.points > 0) {
       const instant = instantOf(op.timestamp);
       const key = lotOrderKey(instant.sortKey, seq);
-      const item: AddItem = { id: randomUUID(), type: 'add', payer: op.payer, points: op.points, timestamp: instant.utc, remaining: op.points };
+      const item: AddItem = { id: newId(seq), type: 'add', payer: op.payer, points: op.points, timestamp: instant.utc, remaining: op.points };
       const balances = creditPayer(this.account, op.payer, op.points, key);
       this.account = { ...this.account, version: seq, seq, total: this.account.total + op.points, balances };
-      this.records.push({ seq, item, lotOrderKey: key });
+      this.records.push({ seq, item, lot: { orderKey: key } });
       let at = this.open.length; // usually the newest: search from the end
-      while (at > 0 && this.open[at - 1]!.key > key) at--;
-      this.open.splice(at, 0, { seq, payer: op.payer, remaining: op.points, key, item });
+      while (at > 0 && this.open[at - 1]!.orderKey > key) at--;
+      this.open.splice(at, 0, { seq, id: item.id, payer: op.payer, remaining: op.points, orderKey: key, item });
       return;
     }
     const points = Math.abs(op.points);
@@ -54,8 +53,8 @@ export class LedgerBuilder {
     const breakdown = breakdownOf(takes);
     const item: LedgerItem =
       op.type === 'add'
-        ? { id: randomUUID(), type: 'add', payer: op.payer, points: op.points, timestamp: instantOf(op.timestamp).utc }
-        : { id: randomUUID(), type: 'spend', points: -points, timestamp: op.timestamp, breakdown };
+        ? { id: newId(seq), type: 'add', payer: op.payer, points: op.points, timestamp: instantOf(op.timestamp).utc }
+        : { id: newId(seq), type: 'spend', points: -points, timestamp: op.timestamp, breakdown, reversed: 0 };
     this.account = { ...this.account, version: seq, seq, total: this.account.total - points, balances: debitBreakdown(this.account.balances, breakdown) };
     this.records.push({ seq, item });
     for (let i = this.open.length - 1; i >= 0; i--) if (this.open[i]!.remaining === 0) this.open.splice(i, 1);

@@ -94,7 +94,7 @@ export class FifoModel {
    */
   ledger(): Record<string, unknown>[] {
     return this.items.map((item) => {
-      if (item.type === 'spend') return { type: 'spend', points: item.points, breakdown: item.breakdown };
+      if (item.type === 'spend') return { type: 'spend', points: item.points, breakdown: item.breakdown, reversed: 0 };
       const { lot, ...rest } = item;
       return lot ? { ...rest, remaining: lot.remaining } : { ...rest };
     });

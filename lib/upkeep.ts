@@ -1,0 +1,107 @@
+// Work the service does on an account before serving it: finishing an operation that was
+// committed but is too large for one transaction (roll-forward, README "Large operations"), and
+// recording lots that have expired (SPEC "Expiry"). Each step is one transaction checked against
+// the account version and leaves a consistent account, so a crash or a fault between steps loses
+// nothing: the next request reads the account and carries on from there.
+import {
+  breakdownOf,
+  debitBreakdown,
+  givebacks,
+  isExpired,
+  isReversePending,
+  planTakes,
+  sumTakes,
+  type Account,
+  type ConsumePending,
+  type ReversePending,
+} from './ledger.js';
+import { giveBackWrites } from './ops/reverse.js';
+import { expireRecord } from './records.js';
+import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type Store } from './store.js';
+
+/** Expired lots recorded per transaction: each is its lot's update and its expire record. */
+const EXPIRE_BATCH = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
+
+export const isDue = (account: Account, nowKey: string) => account.nextExpiry !== undefined && account.nextExpiry <= nowKey;
+
+async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending): Promise<Commit> {
+  const { left, payer, spend } = pending;
+  const takes = planTakes((await store.openLots(userId, { ...(payer !== undefined ? { payer } : {}), points: left })).lots, left);
+  if (!takes) {
+    if ((await store.load(userId)).account.version !== account.version) throw new ConflictError(); // someone else rolled forward
+    throw new Error(`ledger invariant: the open lots hold less than the ${left} points still to take`);
+  }
+  const batch = takes.slice(0, MAX_TRANSACTION_ITEMS - (spend ? 2 : 1));
+  const taken = sumTakes(batch);
+  const next: ConsumePending | null =
+    left > taken ? { ...pending, left: left - taken, ...(spend ? { spend: { seq: spend.seq, chunk: spend.chunk + 1, start: spend.start + taken } } : {}) } : null;
+  return {
+    userId,
+    expectVersion: account.version,
+    account: { pending: next },
+    lots: batch.map(({ lot, take }) => ({ seq: lot.seq, remaining: lot.remaining - take })),
+    chunks: spend ? [{ spendSeq: spend.seq, chunk: spend.chunk, start: spend.start, takes: batch }] : [],
+  };
+}
+
+async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending): Promise<Commit> {
+  const { spend, lo, hi, at, nextSeq } = pending.reverse;
+  const gives = givebacks(await store.spendTakes(userId, spend, lo), lo, hi).slice(0, MAX_TRANSACTION_ITEMS - 1);
+  const writes = giveBackWrites(gives, at, nextSeq);
+  const newHi = hi - sumTakes(gives);
+  return {
+    userId,
+    expectVersion: account.version,
+    account: { pending: newHi > lo ? { reverse: { ...pending.reverse, hi: newHi, nextSeq: nextSeq + writes.records.length } } : null },
+    ...writes,
+  };
+}
+
+/** Finishes the account's pending work; returns the account after it. */
+export async function rollForward(store: Store, userId: string, account: Account, onStep: () => void = () => {}): Promise<Account> {
+  let current = account;
+  while (current.pending) {
+    const pending = current.pending;
+    try {
+      const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending) : await consumeStep(store, userId, current, pending);
+      await store.commit(commit);
+      onStep();
+      const { pending: next } = commit.account;
+      current = { ...current, version: current.version + 1, ...(next ? { pending: next } : { pending: undefined }) };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      current = (await store.load(userId)).account; // someone else rolled forward
+    }
+  }
+  return current;
+}
+
+/** Records every lot expired at `nowKey`, earliest expiry first, a batch per transaction. */
+export async function expireDue(store: Store, userId: string, account: Account, nowKey: string): Promise<Account> {
+  let current = account;
+  while (isDue(current, nowKey)) {
+    const lots = await store.expiringLots(userId, EXPIRE_BATCH + 1);
+    const due = lots.filter((lot) => isExpired(lot, nowKey)).slice(0, EXPIRE_BATCH);
+    // The first lot not recorded now is the next expiry; none left clears it.
+    const nextExpiry = lots[due.length]?.expiryKey ?? null;
+    const records = due.map((lot, i) => expireRecord(current.seq + 1 + i, lot, lot.remaining));
+    const taken = due.map((lot) => ({ lot, take: lot.remaining }));
+    const commit: Commit = {
+      userId,
+      expectVersion: current.version,
+      account: { seq: current.seq + due.length, total: current.total - sumTakes(taken), balances: debitBreakdown(current.balances, breakdownOf(taken)), pending: null, nextExpiry },
+      records,
+      lots: due.map((lot) => ({ seq: lot.seq, remaining: 0 })),
+    };
+    await store.commit(commit);
+    current = {
+      ...current,
+      version: current.version + 1,
+      seq: commit.account.seq!,
+      total: commit.account.total!,
+      balances: commit.account.balances!,
+      ...(nextExpiry ? { nextExpiry } : { nextExpiry: undefined }),
+    };
+  }
+  return current;
+}
