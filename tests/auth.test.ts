@@ -171,6 +171,21 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
     expectProblem(await call('POST', `/users/${newUser()}/add`, { payer: 'DANNON', points: 1 }, partnerToken('ACME')), 400, 'VALIDATION_FAILED');
   });
 
+  it('keeps reversals to admins: not the spender, not a partner, not anonymous', async () => {
+    const alice = await seeded(100);
+    expect((await call('POST', '/spend', { points: 40 }, userToken(alice))).status).toBe(200);
+    const spendId = (await call('GET', '/transactions', undefined, userToken(alice))).body.items.find((i: any) => i.type === 'spend').id;
+    const before = await state(alice);
+    expectUnauthenticated(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, {}), false);
+    expectProblem(await call('POST', `/spends/${spendId}/reverse`, {}, userToken(alice)), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, '', userToken(alice)), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, { points: 10 }, partnerToken('ACME')), 403, 'FORBIDDEN');
+    expect(await state(alice)).toEqual(before);
+    const reversal = await call('POST', `/users/${alice}/spends/${spendId}/reverse`, { points: 10 }, admin);
+    expect([reversal.status, reversal.body.points]).toEqual([200, 10]);
+    expect((await call('GET', '/balance', undefined, userToken(alice))).body).toEqual({ ACME: 70 });
+  });
+
   it('refuses a bare route to a token whose sub is not a userId', async () => {
     expectProblem(await call('GET', '/balance', undefined, userToken('alice@example.com', 'points:read')), 403, 'FORBIDDEN');
     expectProblem(await call('GET', '/balance', undefined, bearer(token({ scope: 'points:read' }))), 403, 'FORBIDDEN');
