@@ -7,17 +7,17 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, prepareTable, startApi, startDynamo, type Running } from '../scripts/stack.js';
+import { freePort } from '../scripts/stack.js';
 import { expectProblem } from './support/expect.js';
 import { client, newUser } from './support/http.js';
-import { AUDIENCES, ISSUER, bearer, jwks, keys, payloadOf, signJws, token } from './support/tokens.js';
+import { startJwtStack } from './support/jwt-stack.js';
+import { bearer, jwks, keys, payloadOf, signJws, token } from './support/tokens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'points-jwks-'));
-let dynamo: Running | undefined;
-let api: Running | undefined;
+let stack: Awaited<ReturnType<typeof startJwtStack>> | undefined;
 let server: Server | undefined;
 let fetches = 0;
-const { call } = client(() => api!.url);
+const { call } = client(() => stack!.url);
 
 beforeAll(async () => {
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
@@ -28,28 +28,12 @@ beforeAll(async () => {
   });
   const jwksPort = await freePort();
   await new Promise<void>((listening) => server!.listen(jwksPort, '127.0.0.1', listening));
-  dynamo = await startDynamo();
-  await prepareTable(dynamo.url, 'points-jwks');
-  api = await startApi({
-    port: await freePort(),
-    dynamoEndpoint: dynamo.url,
-    table: 'points-jwks',
-    quiet: true,
-    env: {
-      AUTH_MODE: 'jwt',
-      AUTH_ISSUER: ISSUER,
-      AUTH_AUDIENCE: AUDIENCES.join(','),
-      AUTH_JWKS: '',
-      AUTH_JWKS_URL: `https://127.0.0.1:${jwksPort}/jwks.json`,
-      NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
-    },
-  });
+  stack = await startJwtStack('points-jwks', { AUTH_JWKS: '', AUTH_JWKS_URL: `https://127.0.0.1:${jwksPort}/jwks.json`, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
 }, 180_000);
 
 afterAll(async () => {
   server?.close();
-  await api?.stop();
-  await dynamo?.stop();
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,40 +4,23 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, type Claims, type Operation } from '../lib/access.js';
-import { freePort, prepareTable, startApi, startDynamo, type Running } from '../scripts/stack.js';
 import { expectProblem } from './support/expect.js';
 import { client, newUser, type Answer } from './support/http.js';
+import { startJwtStack } from './support/jwt-stack.js';
 import { AUDIENCES, ISSUER, bearer, jwks, keys, now, payloadOf, signJws, token } from './support/tokens.js';
 
 const ADMIN_OVERRIDE = JSON.stringify({ jwt: { claims: { sub: 'root', scope: 'points:admin' } }, principalId: 'root' });
 
-let dynamo: Running | undefined;
-let api: Running | undefined;
-const { call } = client(() => api!.url);
+let stack: Awaited<ReturnType<typeof startJwtStack>> | undefined;
+const { call } = client(() => stack!.url);
 
 beforeAll(async () => {
-  dynamo = await startDynamo();
-  await prepareTable(dynamo.url, 'points-auth');
-  api = await startApi({
-    port: await freePort(),
-    dynamoEndpoint: dynamo.url,
-    table: 'points-auth',
-    quiet: true,
-    env: {
-      AUTH_MODE: 'jwt',
-      AUTH_ISSUER: ISSUER,
-      AUTH_AUDIENCE: AUDIENCES.join(','),
-      AUTH_JWKS: JSON.stringify(jwks),
-      AUTH_JWKS_URL: '',
-      // serverless-offline puts this in requestContext.authorizer of every request.
-      AUTHORIZER: ADMIN_OVERRIDE,
-    },
-  });
+  // serverless-offline puts AUTHORIZER in requestContext.authorizer of every request.
+  stack = await startJwtStack('points-auth', { AUTH_JWKS: JSON.stringify(jwks), AUTH_JWKS_URL: '', AUTHORIZER: ADMIN_OVERRIDE });
 }, 180_000);
 
 afterAll(async () => {
-  await api?.stop();
-  await dynamo?.stop();
+  await stack?.stop();
 });
 
 const admin = bearer(token({ sub: 'ops', scope: 'points:admin' }));
