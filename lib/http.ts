@@ -3,8 +3,10 @@
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
+import { access, actingUser, checkBodyPayer } from './auth.js';
 import { withDeadline } from './deadline.js';
 import { ApiError, type FieldError } from './errors.js';
+import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
 import type { Idempotency, Reply } from './idempotency.js';
@@ -69,12 +71,6 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function header(event: Event, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
 export interface Request<B, Q> {
   userId: string;
   /** Path parameters besides userId (a spend's id). */
@@ -102,9 +98,10 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
   return middy<Event, Response>()
     .use(telemetry())
     .use(problemJson())
+    .use(access(options.operation))
     // SPEC "Bounded and honest under faults": the request's DynamoDB work stops at its deadline.
     .handler((event) => withDeadline(async () => {
-      const userId = validate(userIdSchema, event.pathParameters?.userId ?? 'default', 'path', ['userId']);
+      const userId = validate(userIdSchema, actingUser(event), 'path', ['userId']);
       noteUserId(userId);
       let body: unknown;
       let idempotency: Idempotency | undefined;
@@ -112,6 +109,7 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
       if (options.body) {
         const raw = readJsonBody(event, options.bodyOptional ?? false);
         body = validate(options.body, raw, 'body');
+        checkBodyPayer(event, body);
         const key = header(event, 'idempotency-key');
         if (key !== undefined) {
           validate(idempotencyKeySchema, key, 'Idempotency-Key header', ['Idempotency-Key']);

@@ -14,6 +14,7 @@ import {
   transactionsQuerySchema,
   userIdSchema,
 } from './schemas.js';
+import { SCOPES, scopesFor } from './access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 
 // Timestamps are transformed after validation; the document describes what clients send.
@@ -101,11 +102,16 @@ export function openApiDocument() {
     paths[route.path]![route.method.toLowerCase()] = {
       ...operation,
       operationId: `${route.operation}${userParameter.length ? 'ForUser' : ''}`,
+      // Any one of the listed scopes allows the operation (an empty list: no token needed).
+      security: scopesFor(route.operation).map((scope) => ({ bearer: [scope] })),
       parameters: [...userParameter, ...((operation.parameters as unknown[]) ?? [])],
       responses: {
         400: problem('Validation failed, or the ledger refuses the request (see code)'),
         404: problem('Unknown route'),
         405: problem('Method not allowed'),
+        ...(scopesFor(route.operation).length
+          ? { 401: problem('No valid bearer token (AUTH_MODE=jwt); see WWW-Authenticate'), 403: problem('The token lacks the right to this user, payer or route') }
+          : {}),
         ...(route.method === 'POST'
           ? { 413: problem('Body over 16 KiB'), 422: problem('Idempotency-Key reused with a different body') }
           : {}),
@@ -118,6 +124,20 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'Points', version: '1.0.0', description: 'A points ledger: payers give points, users spend them oldest first.' },
     paths: { ...paths, ...pagePaths() },
-    components: { schemas: { Problem: schema(problemSchema, 'output') } },
+    components: {
+      schemas: { Problem: schema(problemSchema, 'output') },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: [
+            'With AUTH_MODE=jwt: a JWT (RS256 or ES256) from the configured issuer and audience. `sub` names the user the bare routes act on; `scope` holds:',
+            ...Object.entries(SCOPES).map(([scope, allows]) => `- \`${scope}\`: ${allows}`),
+            'With AUTH_MODE=off no token is needed.',
+          ].join('\n'),
+        },
+      },
+    },
   };
 }

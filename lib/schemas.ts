@@ -20,7 +20,10 @@ const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
 
 export const userIdSchema = z
   .string()
-  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'), z.meta({ description: 'User id; the bare routes act on the user "default".' }));
+  .check(
+    z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'),
+    z.meta({ description: 'User id; the bare routes act on the user "default" (AUTH_MODE=off) or on the token\'s sub (jwt).' }),
+  );
 
 export const payerSchema = z
   .string()

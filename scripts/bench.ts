@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { createClient } from '../lib/dynamo-client.js';
 import { DynamoStore } from '../lib/dynamo-store.js';
 import { historyLatencySection, throughputSection } from './bench/api.js';
+import { authSection } from './bench/auth.js';
 import { coldStartSection } from './bench/coldstart.js';
 import { contentionSection } from './bench/contention.js';
 import { costSection, type HistoryUser } from './bench/cost.js';
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
   await prepareTable(endpoint, table);
 
   // The in-process API starts while the history loads and the cost is measured (neither is a timing).
-  const inProcessApi = externalUrl ? undefined : freePort().then((port) => track(startApi({ port, dynamoEndpoint: endpoint, table, inProcess: true, quiet: true })));
+  const inProcessApi = externalUrl ? undefined : freePort().then((port) => track(startApi({ port, dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env: { AUTH_MODE: 'off' } })));
   inProcessApi?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
   const histories: (HistoryUser & { openLots: number })[] = [];
@@ -211,6 +212,11 @@ async function main(): Promise<void> {
       );
     }
     results.throughput = (await section(`3. throughput (${mode})`, () => throughputSection({ url: apiUrl, mode, runId, concurrencies: [1, 8], seconds: settings.throughputSeconds, warmupSeconds: 1, log }))) ?? [];
+    if (!externalUrl) {
+      results.auth = await section('5. balance with AUTH_MODE=jwt next to off', async () =>
+        authSection({ offUrl: apiUrl, runId, requests: settings.latencyRequests, warmup: settings.warmup, log, stop, launch: async (env) => track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env })) }),
+      );
+    }
   }
   if (inProcessApi) {
     const api = await inProcessApi.catch(() => undefined);

@@ -1,6 +1,7 @@
 // `npm start`: DynamoDB Local with data on disk (.dynamodb/), the table, and the API on PORT
 // (default 8000). With DYNAMODB_ENDPOINT set, that DynamoDB is used instead. Ctrl-C stops all.
 import { join } from 'node:path';
+import { MINT_HINT, devIssuerEnv } from './dev-issuer.js';
 import { ROOT, prepareTable, startApi, startDynamo, type Running } from './stack.js';
 
 const port = Number(process.env.PORT || 8000);
@@ -26,9 +27,16 @@ try {
     console.log(`DynamoDB Local on ${endpoint} (data in .dynamodb/)`);
   }
   await prepareTable(endpoint, table);
-  const api = await startApi({ port, dynamoEndpoint: endpoint, table, inProcess: process.env.OFFLINE_WORKERS !== '1' });
+  // AUTH_* reach the functions from this environment; jwt with no issuer trusts the local one.
+  const devIssuer = process.env.AUTH_MODE === 'jwt' && !process.env.AUTH_ISSUER;
+  const env = devIssuer ? await devIssuerEnv() : {};
+  const api = await startApi({ port, dynamoEndpoint: endpoint, table, inProcess: process.env.OFFLINE_WORKERS !== '1', env });
   started.push(api);
-  console.log(`Points API ready on http://localhost:${port} — try: curl http://localhost:${port}/balance`);
+  console.log(`Points API ready on http://localhost:${port} (AUTH_MODE=${process.env.AUTH_MODE || 'off'}) — try: curl http://localhost:${port}/balance`);
+  if (devIssuer) {
+    console.log(`Trusting the local development issuer (key in .auth/). Mint a token with:\n  ${MINT_HINT}`);
+    console.log(`  curl -H "Authorization: Bearer $(npm run -s token -- --sub alice --scope points:read)" http://localhost:${port}/balance`);
+  }
   for (const s of started) {
     s.process.once('exit', (code) => {
       if (stopping) return;

@@ -16,14 +16,16 @@ let template: Record<string, any>;
 let resources: Record<string, Resource>;
 let artifacts: string[];
 const out = mkdtempSync(join(tmpdir(), 'points-package-'));
+const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example';
+
+// As in a deployment pipeline: no local overrides of the table or endpoint.
+const { TABLE_NAME: _table, DYNAMODB_ENDPOINT: _endpoint, AUTH_ISSUER: _issuer, POWERTOOLS_METRICS_DISABLED: _metrics, ...pipelineEnv } = process.env;
+const serverlessPackage = (env: NodeJS.ProcessEnv, dir: string) =>
+  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], { cwd: ROOT, env });
 
 beforeAll(async () => {
-  // As in a deployment pipeline: no local overrides of the table or endpoint.
-  const { TABLE_NAME: _table, DYNAMODB_ENDPOINT: _endpoint, AUTH_MODE: _auth, POWERTOOLS_METRICS_DISABLED: _metrics, ...env } = process.env;
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out], {
-    cwd: ROOT,
-    env: { ...env, AUTH_ISSUER: 'https://issuer.example.com' },
-  });
+  // AUTH_MODE=off here must not reach a deployed stage.
+  await serverlessPackage({ ...pipelineEnv, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: 'points', AUTH_MODE: 'off' }, out);
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
   resources = template.Resources;
   artifacts = readdirSync(out).filter((f) => f.endsWith('.zip'));
@@ -142,4 +144,24 @@ describe('serverless package', () => {
     const errors = findings.filter((f) => f.Level === 'Error');
     expect(errors.map((f) => `${f.Rule.Id}: ${f.Message}`)).toEqual([]);
   });
+
+  it('runs every function with AUTH_MODE=jwt and the issuer it was packaged with', () => {
+    for (const fn of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({ AUTH_MODE: 'jwt', AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: 'points' });
+    }
+  });
+
+  it('refuses to package without AUTH_ISSUER, naming the variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'points-package-'));
+    try {
+      const failure = await serverlessPackage({ ...pipelineEnv, AUTH_MODE: 'jwt' }, dir).then(
+        () => undefined,
+        (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+      );
+      expect(failure).toMatch(/AUTH_ISSUER is not set/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

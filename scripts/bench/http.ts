@@ -21,7 +21,7 @@ export class Client {
     this.base = new URL(baseUrl);
   }
 
-  call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpAnswer> {
+  call(method: 'GET' | 'POST', path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -31,7 +31,7 @@ export class Client {
           port: this.base.port,
           method,
           path,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
         },
         (res) => {
           const chunks: Buffer[] = [];

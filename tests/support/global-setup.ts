@@ -16,7 +16,7 @@ export default async function setup(project: TestProject) {
   const dynamo = await startDynamo();
   try {
     await prepareTable(dynamo.url, table);
-    const api = await startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table, quiet: true });
+    const api = await startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table, quiet: true, env: { AUTH_MODE: 'off' } });
     project.provide('apiUrl', api.url);
     project.provide('dynamoEndpoint', dynamo.url);
     project.provide('table', table);
