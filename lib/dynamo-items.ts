@@ -64,20 +64,25 @@ export function storedRecord({ seq, item, lot }: NewRecord): AnyRecord {
 }
 
 export function ledgerItemOf(row: AnyRecord): LedgerItem {
-  const base = { id: row.id as string, points: row.points as number, timestamp: row.ts as string };
+  // Fields in SPEC's order ("id", "type", then the type's own), as clients read them.
+  const id = row.id as string;
+  const points = row.points as number;
+  const timestamp = row.ts as string;
   type Breakdown = { payer: string; points: number }[];
   switch (row.type) {
     case 'spend':
-      return { ...base, type: 'spend', breakdown: row.breakdown as Breakdown, reversed: (row.rev as number | undefined) ?? 0 };
+      return { id, type: 'spend', points, timestamp, breakdown: row.breakdown as Breakdown, reversed: (row.rev as number | undefined) ?? 0 };
     case 'expire':
-      return { ...base, type: 'expire', payer: row.payer as string, lot: row.lot as string };
+      return { id, type: 'expire', payer: row.payer as string, points, timestamp, lot: row.lot as string };
     case 'reversal':
-      return { ...base, type: 'reversal', spend: row.spend as string, breakdown: row.breakdown as Breakdown };
+      return { id, type: 'reversal', spend: row.spend as string, points, timestamp, breakdown: row.breakdown as Breakdown };
     default:
       return {
-        ...base,
+        id,
         type: 'add',
         payer: row.payer as string,
+        points,
+        timestamp,
         ...(row.rem !== undefined ? { remaining: row.rem as number } : {}),
         ...(row.exp !== undefined ? { expiresAt: row.exp as string } : {}),
       };

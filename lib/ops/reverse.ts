@@ -34,7 +34,8 @@ export async function planReverse(batch: Batch, store: Store, userId: string, sp
   const open = spent - spend.reversed;
   const points = body.points ?? open;
   if (points === 0 || points > open) {
-    throw new ApiError('EXCEEDS_SPEND', `The spend has ${open} of its ${spent} points left to reverse; cannot reverse ${points}.`);
+    const asked = body.points === undefined ? 'nothing is left to reverse' : `cannot reverse ${points}`;
+    throw new ApiError('EXCEEDS_SPEND', `The spend has ${open} of its ${spent} points left to reverse; ${asked}.`);
   }
   const hi = open;
   const lo = hi - points;
