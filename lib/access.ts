@@ -1,6 +1,6 @@
 // SPEC "Identity and access" as a pure function: which user a verified token may act on, for
 // which operation, and with which payer. lib/auth.ts applies it to requests.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { userIdSchema } from './schemas.js';
 
 /**
@@ -19,12 +19,12 @@ export type Scope = keyof typeof SCOPES;
 
 /** The claims the rules read, from a token whose signature and times were already checked. */
 export const claimsSchema = z.object({
-  sub: z.string().optional(),
-  scope: z
-    .string()
-    .optional()
-    .transform((s) => (s ?? '').split(' ').filter(Boolean)),
-  payer: z.string().optional(),
+  sub: z.optional(z.string()),
+  scope: z.pipe(
+    z.optional(z.string()),
+    z.transform((s: string | undefined) => (s ?? '').split(' ').filter(Boolean)),
+  ),
+  payer: z.optional(z.string()),
 });
 export type Claims = z.output<typeof claimsSchema>;
 
