@@ -80,8 +80,8 @@ export class DynamoStore implements Store {
     return { account: toAccount(found.find((item) => item.sk === ACCOUNT_SK) as AccountItem | undefined), idempotency };
   }
 
-  async openLots(userId: string, options: { payer?: string; after?: string; points: number }): Promise<{ lots: OpenLot[]; done: boolean }> {
-    const { payer, after, points } = options;
+  async openLots(userId: string, options: { payer?: string; after?: string; points: number; most?: number }): Promise<{ lots: OpenLot[]; done: boolean }> {
+    const { payer, after, points, most = Number.POSITIVE_INFINITY } = options;
     const lots: OpenLot[] = [];
     let held = 0;
     let startKey: AnyRecord | undefined;
@@ -98,7 +98,7 @@ export class DynamoStore implements Store {
           ? { IndexName: 'open', KeyConditionExpression: `pk = :u AND o ${after === undefined ? '>=' : '>'} :from`, ExpressionAttributeValues: { ':u': userId, ':from': after ?? '0' } }
           : { IndexName: 'payerOpen', KeyConditionExpression: 'pk = :u AND po BETWEEN :from AND :to', ExpressionAttributeValues: { ':u': userId, ':from': payerPrefix(payer), ':to': payerEnd(payer) } };
       const out = await this.db.send(
-        new QueryCommand({ TableName: this.table, ...range, ConsistentRead: true, Limit: Math.min(1000, Math.max(10, guess)), ExclusiveStartKey: startKey }),
+        new QueryCommand({ TableName: this.table, ...range, ConsistentRead: true, Limit: Math.min(1000, most - lots.length, Math.max(10, guess)), ExclusiveStartKey: startKey }),
       );
       for (const item of out.Items ?? []) {
         const lot = openLotOf(item);
@@ -106,7 +106,7 @@ export class DynamoStore implements Store {
         held += lot.remaining;
       }
       startKey = out.LastEvaluatedKey;
-    } while (startKey && held < points);
+    } while (startKey && held < points && lots.length < most);
     return { lots, done: startKey === undefined };
   }
 

@@ -68,9 +68,9 @@ export interface Store {
   load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord> }>;
   /**
    * Open lots oldest first (of one payer, if given; else after the order key `after`), read until
-   * they hold `points` or run out; `done` when no open lot follows the last one returned.
+   * they hold `points`, run out, or number `most`; `done` when no open lot follows the last one returned.
    */
-  openLots(userId: string, options: { payer?: string; after?: string; points: number }): Promise<{ lots: OpenLot[]; done: boolean }>;
+  openLots(userId: string, options: { payer?: string; after?: string; points: number; most?: number }): Promise<{ lots: OpenLot[]; done: boolean }>;
   /** Up to `limit` open lots that expire, earliest expiry first. */
   expiringLots(userId: string, limit: number): Promise<OpenLot[]>;
   /** The spend recorded at `seq`, if that record is a spend. */

@@ -27,12 +27,14 @@ export const isDue = (account: Account, nowKey: string) => account.nextExpiry !=
 
 async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending): Promise<Commit> {
   const { left, payer, spend } = pending;
-  const takes = planTakes((await store.openLots(userId, { ...(payer !== undefined ? { payer } : {}), points: left })).lots, left);
-  if (!takes) {
+  const room = MAX_TRANSACTION_ITEMS - (spend ? 2 : 1);
+  // Only this step's lots are read: the oldest open ones, as many as one transaction holds.
+  const { lots, done } = await store.openLots(userId, { ...(payer !== undefined ? { payer } : {}), points: left, most: room });
+  const batch = planTakes(lots, Math.min(left, lots.reduce((n, lot) => n + lot.remaining, 0))) ?? [];
+  if (batch.length === 0 || (done && sumTakes(batch) < left)) {
     if ((await store.load(userId)).account.version !== account.version) throw new ConflictError(); // someone else rolled forward
     throw new Error(`ledger invariant: the open lots hold less than the ${left} points still to take`);
   }
-  const batch = takes.slice(0, MAX_TRANSACTION_ITEMS - (spend ? 2 : 1));
   const taken = sumTakes(batch);
   const next: ConsumePending | null =
     left > taken ? { ...pending, left: left - taken, ...(spend ? { spend: { seq: spend.seq, chunk: spend.chunk + 1, start: spend.start + taken } } : {}) } : null;
