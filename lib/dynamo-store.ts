@@ -89,7 +89,8 @@ export class DynamoStore implements Store {
       // Ask for about as many lots as the points still needed suggest, so a small spend reads
       // few items and a large one few pages.
       const average = lots.length > 0 ? held / lots.length : 0;
-      const guess = average > 0 ? Math.ceil((points - held) / average) + 1 : 10;
+      // A caller that says how many lots it can use (a roll-forward step) gets them in one page.
+      const guess = average > 0 ? Math.ceil((points - held) / average) + 1 : Number.isFinite(most) ? most : 10;
       // Explicit ranges, same items as `pk = :u` and begins_with: every order key starts with a
       // year's digit. DynamoDB Local then seeks straight to the open lots instead of stepping
       // over every closed one (7x faster with 50,000 records).
