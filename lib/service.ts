@@ -16,7 +16,7 @@ import { planSpend, type Mismatch } from './ops/spend.js';
 import { deadlineLeftMs } from './deadline.js';
 import { commitWithReadBack } from './outcome.js';
 import type { AddBody, ReverseBody, SpendBody } from './schemas.js';
-import { ConflictError, type LedgerSlice, type Store } from './store.js';
+import { ConflictError, lotsMismatch, type LedgerSlice, type Store } from './store.js';
 import { noteConflictRetry, notePoints, noteRollForwardBatch } from './telemetry.js';
 import { instantOfMs } from './timestamp.js';
 import { expireDue, isDue, rollForward } from './upkeep.js';
@@ -186,10 +186,7 @@ export class PointsService {
   private async plan(userId: string, batch: Batch, waiting: readonly Waiting[]): Promise<Map<Waiting, Outcome>> {
     const outcomes = new Map<Waiting, Outcome>();
     const version = batch.account.version;
-    const mismatch: Mismatch = async () => {
-      if ((await this.store.load(userId)).account.version !== version) throw new ConflictError();
-      throw new Error('ledger invariant: the open lots do not match the account balances');
-    };
+    const mismatch: Mismatch = () => lotsMismatch(this.store, userId, version, 'the open lots do not match the account balances');
     for (const request of waiting) {
       const { operation, idempotency } = request;
       if (batch.now > request.deadline) {

@@ -93,5 +93,14 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * Open lots read after the account disagree with it: if the account has moved on, another writer
+ * committed in between (a conflict: read and retry); if not, an invariant is broken.
+ */
+export async function lotsMismatch(store: Store, userId: string, version: number, detail: string): Promise<never> {
+  if ((await store.load(userId)).account.version !== version) throw new ConflictError();
+  throw new Error(`ledger invariant: ${detail}`);
+}
+
 /** Largest number of actions in one DynamoDB transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;

@@ -18,7 +18,7 @@ import {
 import { giveBackWrites } from './ops/reverse.js';
 import { commitUpkeep } from './outcome.js';
 import { expireRecord } from './records.js';
-import { ConflictError, MAX_TRANSACTION_ITEMS, type Commit, type Store } from './store.js';
+import { ConflictError, MAX_TRANSACTION_ITEMS, lotsMismatch, type Commit, type Store } from './store.js';
 
 /** Expired lots recorded per transaction: each is its lot's update and its expire record. */
 const EXPIRE_BATCH = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
@@ -31,10 +31,8 @@ async function consumeStep(store: Store, userId: string, account: Account, pendi
   // Only this step's lots are read: the oldest open ones, as many as one transaction holds.
   const { lots, done } = await store.openLots(userId, { ...(payer !== undefined ? { payer } : {}), points: left, most: room });
   const batch = planTakes(lots, Math.min(left, lots.reduce((n, lot) => n + lot.remaining, 0))) ?? [];
-  if (batch.length === 0 || (done && sumTakes(batch) < left)) {
-    if ((await store.load(userId)).account.version !== account.version) throw new ConflictError(); // someone else rolled forward
-    throw new Error(`ledger invariant: the open lots hold less than the ${left} points still to take`);
-  }
+  // A conflict here means someone else rolled forward.
+  if (batch.length === 0 || (done && sumTakes(batch) < left)) await lotsMismatch(store, userId, account.version, `the open lots hold less than the ${left} points still to take`);
   const taken = sumTakes(batch);
   const next: ConsumePending | null =
     left > taken ? { ...pending, left: left - taken, ...(spend ? { spend: { seq: spend.seq, chunk: spend.chunk + 1, start: spend.start + taken } } : {}) } : null;
