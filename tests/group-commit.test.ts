@@ -1,6 +1,7 @@
 // Group commit (lib/batch.ts): requests that wait together for one user are planned in arrival
 // order against one state and written as one transaction. Checked against the FIFO model in
 // arrival order, with refusals, keyed retries and a crash at every write.
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FailpointCrash } from '../lib/dynamo-client.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
@@ -8,7 +9,7 @@ import { PointsService, type Reply } from '../lib/service.js';
 import type { Store } from '../lib/store.js';
 import { FifoModel, comparable } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
-import { makeStore } from './support/store.js';
+import { ledgerOf, makeStore } from './support/store.js';
 
 type Op =
   | { kind: 'add'; payer: string; points: number; second: number; key?: string }
@@ -70,13 +71,6 @@ const answerOf = (outcome: PromiseSettledResult<Reply>) => {
   return rest;
 };
 
-/** Equal as JSON values, whatever the order of object keys. */
-const sameJson = (a: unknown, b: unknown): boolean => {
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, w]) => [k, sorted(w)])) : v;
-  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
-};
-
 function countingCommits(store: Store) {
   const counter = { commits: 0 };
   const commit = store.commit.bind(store);
@@ -87,9 +81,9 @@ function countingCommits(store: Store) {
   return counter;
 }
 
-async function ledgerOf(user: string) {
+async function stateOf(user: string) {
   const service = new PointsService(makeStore());
-  return { items: (await service.transactions(user, 0, 1000)).items.map((row) => row.item), balance: Object.fromEntries(await service.balance(user)) };
+  return { items: await ledgerOf(service, user), balance: Object.fromEntries(await service.balance(user)) };
 }
 
 describe('group commit', () => {
@@ -104,7 +98,7 @@ describe('group commit', () => {
     const { model, answers } = expectedAnswers(ops);
     expect(outcomes.map(answerOf)).toEqual(answers);
     expect(counter.commits).toBeLessThan(ops.length / 4);
-    const { items, balance } = await ledgerOf(user);
+    const { items, balance } = await stateOf(user);
     expect(comparable(items)).toEqual(model.ledger());
     expect(balance).toEqual(model.balanceObject());
   });
@@ -118,9 +112,9 @@ describe('group commit', () => {
       const outcomes = await Promise.allSettled(ops.map((op) => submit(service, user, op)));
       const crashed = outcomes.some((o) => o.status === 'rejected' && o.reason instanceof FailpointCrash);
       crashedAtLeastOnce ||= crashed;
-      const { items, balance } = await ledgerOf(user);
+      const { items, balance } = await stateOf(user);
       const prefixes = Array.from({ length: ops.length + 1 }, (_, n) => expectedAnswers(ops, n).model);
-      const match = prefixes.findLastIndex((m) => sameJson(comparable(items), m.ledger()));
+      const match = prefixes.findLastIndex((m) => isDeepStrictEqual(comparable(items), m.ledger()));
       expect(match, `k=${k}: the ledger is no prefix of the arrival order`).toBeGreaterThanOrEqual(0);
       expect(balance).toEqual(prefixes[match]!.balanceObject());
       // Every request answered 200 is in that prefix: nothing acknowledged was lost.

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { addBodySchema, reverseBodySchema, spendBodySchema } from '../lib/schemas.js';
 import { PointsService } from '../lib/service.js';
+import { ledgerSums } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { makeStore } from './support/store.js';
 
@@ -23,15 +24,6 @@ function setup() {
   const lastSpendId = async () => (await ledger()).filter((i) => i.type === 'spend').at(-1)!.id;
   return { clock, service, user, add, spend, reverse, balance, ledger, lastSpendId };
 }
-
-const sumOfLedger = (items: { type: string; points: number; payer?: string; breakdown?: { payer: string; points: number }[] }[]) => {
-  const by: Record<string, number> = {};
-  for (const item of items) {
-    const entries = item.type === 'spend' || item.type === 'reversal' ? item.breakdown! : [{ payer: item.payer!, points: item.points }];
-    for (const { payer, points } of entries) by[payer] = (by[payer] ?? 0) + points;
-  }
-  return by;
-};
 
 describe('expiry', () => {
   it('expires lots lazily, in expiresAt order, before anything recorded after them; spends never draw on them', async () => {
@@ -54,7 +46,7 @@ describe('expiry', () => {
     expect(items[0]).toMatchObject({ remaining: 0, expiresAt: at(60) });
     expect(await s.spend(70)).toEqual([{ payer: 'C', points: -70 }]);
     await expect(s.spend(1)).rejects.toMatchObject({ code: 'INSUFFICIENT_POINTS' });
-    expect(sumOfLedger(await s.ledger())).toEqual(await s.balance());
+    expect(ledgerSums(await s.ledger())).toEqual(await s.balance());
   });
 
   it('an add whose expiresAt has passed is recorded and expires at once', async () => {
@@ -112,7 +104,7 @@ describe('reversal', () => {
       { payer: 'A', points: -100 },
       { payer: 'B', points: -20 },
     ]);
-    expect(sumOfLedger(await s.ledger())).toEqual(await s.balance());
+    expect(ledgerSums(await s.ledger())).toEqual(await s.balance());
   });
 
   it('points given back to an expired lot expire at once', async () => {
@@ -133,7 +125,7 @@ describe('reversal', () => {
       ['reversal', 150],
       ['expire', -100],
     ]);
-    expect(sumOfLedger(items)).toEqual(await s.balance());
+    expect(ledgerSums(items)).toEqual(await s.balance());
   });
 
   it('reverses a 250-lot spend, part of it into expired lots, across several transactions', async () => {
@@ -150,6 +142,6 @@ describe('reversal', () => {
     const items = await s.ledger();
     expect(items.filter((i) => i.type === 'expire')).toHaveLength(50);
     expect(items.filter((i) => i.type === 'add' && i.remaining === 2)).toHaveLength(200);
-    expect(sumOfLedger(items)).toEqual(balance);
+    expect(ledgerSums(items)).toEqual(balance);
   });
 });
