@@ -10,11 +10,20 @@ interface Entry<T> {
   inContext: ReturnType<typeof AsyncLocalStorage.snapshot>;
 }
 
-export class GroupQueue<T> {
+/** What a round settled, and what it hands to the round right after it (if one follows at once). */
+export interface Round<T, C> {
+  settled: readonly T[];
+  carry?: C;
+}
+
+export class GroupQueue<T, C = never> {
   private readonly waiting = new Map<string, Entry<T>[]>();
 
-  /** `serve` settles a prefix-or-more of `waiting` and returns the requests it settled (at least one). */
-  constructor(private readonly serve: (key: string, waiting: readonly T[]) => Promise<readonly T[]>) {}
+  /**
+   * `serve` settles a prefix-or-more of `waiting` (at least one). `carried` is what the previous
+   * round of the same busy spell handed on: it never outlives a moment when nothing waited.
+   */
+  constructor(private readonly serve: (key: string, waiting: readonly T[], carried: C | undefined) => Promise<Round<T, C>>) {}
 
   push(key: string, item: T): void {
     const entry = { item, inContext: AsyncLocalStorage.snapshot() };
@@ -29,12 +38,15 @@ export class GroupQueue<T> {
   }
 
   private async drain(key: string, queue: Entry<T>[]): Promise<void> {
+    let carried: C | undefined;
     while (queue.length > 0) {
       // Each round runs in the context of the oldest request it serves, so it keeps that
       // request's deadline, not the one of whichever request started the queue.
-      const settled = new Set(await queue[0]!.inContext(() => this.serve(key, queue.map((entry) => entry.item))));
+      const round = await queue[0]!.inContext(() => this.serve(key, queue.map((entry) => entry.item), carried));
+      const settled = new Set(round.settled);
       if (settled.size === 0) throw new Error('GroupQueue: a round settled no request');
       for (let i = queue.length - 1; i >= 0; i--) if (settled.has(queue[i]!.item)) queue.splice(i, 1);
+      carried = round.carry;
     }
     this.waiting.delete(key);
   }

@@ -5,7 +5,7 @@
 import { backoff } from './backoff.js';
 import { Batch, LATER, type Draft, type Outcome } from './batch.js';
 import { ApiError } from './errors.js';
-import { GroupQueue } from './group-queue.js';
+import { GroupQueue, type Round } from './group-queue.js';
 import type { Idempotency, Reply } from './idempotency.js';
 import { balanceEntries, type Account } from './ledger.js';
 import { LotBook } from './lot-book.js';
@@ -48,6 +48,10 @@ export interface ServiceOptions {
 const MAX_ATTEMPTS = 200;
 /** Between optimistic retries: 4 ms doubling, capped at 250 ms. */
 const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
+/** Lost races after which a round claims the user's write lease (lib/lease.ts), so its turn comes. */
+const LEASE_AFTER = 2;
+/** While another instance holds the lease: how often to read the account again (a read, no write). */
+const LEASE_POLL_MS = 20;
 
 /** The account and every waiting key are read in one BatchGetItem of at most 100 keys. */
 const MAX_KEYS = 99;
@@ -67,7 +71,7 @@ function withinOneRead(waiting: readonly Waiting[]): readonly Waiting[] {
 const isSolo = (operation: Operation) => operation.kind === 'reverse' || (operation.kind === 'add' && operation.body.points < 0);
 
 export class PointsService {
-  private readonly queue = new GroupQueue<Waiting>((userId, waiting) => this.serve(userId, waiting));
+  private readonly queue = new GroupQueue<Waiting, Account>((userId, waiting, carried) => this.serve(userId, waiting, carried));
   private readonly now: () => number;
 
   constructor(
@@ -135,49 +139,77 @@ export class PointsService {
     });
   }
 
-  /** One round: settles the requests it planned (at least the first waiting one). Never throws. */
-  private async serve(userId: string, queued: readonly Waiting[]): Promise<readonly Waiting[]> {
+  /**
+   * One round: settles the requests it planned (at least the first waiting one). Never throws.
+   * `carried` is the account as the previous round committed it, when this round follows it at
+   * once: planning on it saves a read, and the version check still catches any other writer.
+   */
+  private async serve(userId: string, queued: readonly Waiting[], carried: Account | undefined): Promise<Round<Waiting, Account>> {
     // Requests out of time are answered first, so that no round runs on a spent deadline (a
     // round keeps its oldest request's).
     const late = queued.filter((w) => this.now() > w.deadline);
     if (late.length > 0) {
       for (const request of late) request.settle({ error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
-      return late;
+      return { settled: late };
     }
     const waiting = withinOneRead(queued);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
-        const now = this.now();
-        const nowKey = instantOfMs(now).sortKey;
-        const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
-        const { account, idempotency } = await this.store.load(userId, keys);
-        if (account.pending) {
-          await rollForward(this.store, userId, account, noteRollForwardBatch);
-          continue;
+    /** This round holds the user's write lease (claimed after lost races, ended by a commit). */
+    let leased = false;
+    /** The last read found another instance's lease: claiming now would only fail. */
+    let busy = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
+          if (attempt >= LEASE_AFTER && !leased && !busy) leased = await this.store.claim(userId);
+          const now = this.now();
+          const nowKey = instantOfMs(now).sortKey;
+          const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
+          // Keys must be looked up; without them, the first attempt may trust the carried account.
+          const { account, idempotency, busyForMs } = attempt === 0 && carried && keys.length === 0 ? { account: carried, idempotency: new Map(), busyForMs: 0 } : await this.store.load(userId, keys);
+          busy = busyForMs > 0;
+          if (busy) {
+            // Another instance's turn: a transaction now could only lose.
+            await new Promise((resolve) => setTimeout(resolve, Math.min(busyForMs, LEASE_POLL_MS)));
+            continue;
+          }
+          if (account.pending) {
+            leased = false; // upkeep commits end the lease too
+            await rollForward(this.store, userId, account, noteRollForwardBatch);
+            continue;
+          }
+          if (isDue(account, nowKey)) {
+            leased = false;
+            await expireDue(this.store, userId, account, nowKey);
+            continue;
+          }
+          const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
+          const outcomes = await this.plan(userId, batch, waiting);
+          const commit = batch.commit(userId, account.version);
+          if (commit) {
+            await commitWithReadBack(this.store, commit);
+            leased = false;
+          }
+          const committed: Account = { ...batch.account, version: account.version + (commit ? 1 : 0) };
+          if (batch.pending) await this.finishAfterCommit(userId, { ...committed, pending: batch.pending });
+          for (const [request, outcome] of outcomes) request.settle(outcome);
+          // Carried on only when no other writer showed up: after a conflict, a carried account
+          // would most likely be stale again, and a lost transaction costs more than a read.
+          return { settled: [...outcomes.keys()], ...(batch.pending || attempt > 0 ? {} : { carry: committed }) };
+        } catch (error) {
+          if (error instanceof ConflictError) {
+            noteConflictRetry();
+            await retryDelay(attempt);
+            continue;
+          }
+          // Nothing of this round was applied (or OUTCOME_UNKNOWN says it may have been): every
+          // waiting request gets the same answer, and may be retried.
+          for (const request of waiting) request.settle({ error });
+          return { settled: waiting };
         }
-        if (isDue(account, nowKey)) {
-          await expireDue(this.store, userId, account, nowKey);
-          continue;
-        }
-        const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
-        const outcomes = await this.plan(userId, batch, waiting);
-        const commit = batch.commit(userId, account.version);
-        if (commit) await commitWithReadBack(this.store, commit);
-        if (batch.pending) await this.finishAfterCommit(userId, { ...batch.account, version: account.version + 1, pending: batch.pending });
-        for (const [request, outcome] of outcomes) request.settle(outcome);
-        return [...outcomes.keys()];
-      } catch (error) {
-        if (error instanceof ConflictError) {
-          noteConflictRetry();
-          await retryDelay(attempt);
-          continue;
-        }
-        // Nothing of this round was applied (or OUTCOME_UNKNOWN says it may have been): every
-        // waiting request gets the same answer, and may be retried.
-        for (const request of waiting) request.settle({ error });
-        return waiting;
       }
+    } finally {
+      if (leased) await this.store.release(userId).catch(() => undefined);
     }
   }
 

@@ -16,7 +16,7 @@ describe('GroupQueue', () => {
       await tick();
       rounds.push([...waiting]);
       running -= 1;
-      return waiting;
+      return { settled: waiting };
     });
     for (let i = 0; i < 20; i++) queue.push('user', i);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -31,11 +31,25 @@ describe('GroupQueue', () => {
     const queue = new GroupQueue<number>(async (_key, waiting) => {
       await tick();
       rounds.push([...waiting]);
-      return waiting.slice(0, 2); // settles at most two per round
+      return { settled: waiting.slice(0, 2) }; // settles at most two per round
     });
     for (let i = 0; i < 5; i++) queue.push('user', i);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(rounds).toEqual([[0], [1, 2, 3, 4], [3, 4]]);
+  });
+
+  it('hands a round what the round before it carried on, only while requests kept waiting', async () => {
+    const seen: (number | undefined)[] = [];
+    const queue = new GroupQueue<number, number>(async (_key, waiting, carried) => {
+      seen.push(carried);
+      await tick();
+      return { settled: waiting.slice(0, 1), carry: waiting[0]! * 10 };
+    });
+    for (let i = 1; i <= 3; i++) queue.push('user', i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    queue.push('user', 4); // the queue emptied in between: a new spell starts with nothing
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([undefined, 10, 20, undefined]);
   });
 
   it('lets different keys run at the same time', async () => {
@@ -46,7 +60,7 @@ describe('GroupQueue', () => {
       most = Math.max(most, running);
       await tick();
       running -= 1;
-      return waiting;
+      return { settled: waiting };
     });
     for (const key of ['a', 'b', 'c']) queue.push(key, key);
     await new Promise((resolve) => setTimeout(resolve, 50));
