@@ -12,6 +12,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { backoff } from './backoff.js';
+import { claimLease, foreignLeaseMs, leaseValues, noForeignLease, releaseLease, type LeaseFields } from './lease.js';
 import {
   ledgerItemOf,
   nowSeconds,
@@ -53,6 +54,9 @@ function isConflict(error: unknown): boolean {
 }
 
 export class DynamoStore implements Store {
+  /** This store's name as a holder of write leases (lib/lease.ts). */
+  private readonly owner = randomUUID();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table = tableName(),
@@ -63,7 +67,7 @@ export class DynamoStore implements Store {
     const idempotency = new Map<string, IdempotencyRecord>();
     if (idempotencyKeys.length === 0) {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: accountKey, ConsistentRead: true }));
-      return { account: toAccount(Item as AccountItem | undefined), idempotency };
+      return this.loaded(Item as (AccountItem & LeaseFields) | undefined, idempotency);
     }
     // All items in one request; keys left unprocessed under load are asked for again.
     const found: AnyRecord[] = [];
@@ -77,7 +81,19 @@ export class DynamoStore implements Store {
       const record = item.sk === ACCOUNT_SK ? undefined : toIdempotency(item);
       if (record) idempotency.set(record.key, record);
     }
-    return { account: toAccount(found.find((item) => item.sk === ACCOUNT_SK) as AccountItem | undefined), idempotency };
+    return this.loaded(found.find((item) => item.sk === ACCOUNT_SK) as (AccountItem & LeaseFields) | undefined, idempotency);
+  }
+
+  private loaded(item: (AccountItem & LeaseFields) | undefined, idempotency: Map<string, IdempotencyRecord>) {
+    return { account: toAccount(item), idempotency, busyForMs: foreignLeaseMs(item, this.owner) };
+  }
+
+  claim(userId: string): Promise<boolean> {
+    return claimLease(this.db, this.table, { pk: userId, sk: ACCOUNT_SK }, this.owner);
+  }
+
+  release(userId: string): Promise<void> {
+    return releaseLease(this.db, this.table, { pk: userId, sk: ACCOUNT_SK }, this.owner);
   }
 
   async openLots(userId: string, options: { payer?: string; after?: string; points: number; most?: number }): Promise<{ lots: OpenLot[]; done: boolean }> {
@@ -174,7 +190,11 @@ export class DynamoStore implements Store {
     else removes.push('pend');
     if (typeof account.nextExpiry === 'string') set('nx', account.nextExpiry);
     else if (account.nextExpiry === null) removes.push('nx');
-    if (expectVersion > 0) values[':expect'] = expectVersion;
+    // A commit also ends this store's lease, and may not land while another holder's runs.
+    if (expectVersion > 0) {
+      Object.assign(values, { ':expect': expectVersion, ...leaseValues(this.owner) });
+      removes.push('lo', 'lu');
+    }
 
     const items: TransactItem[] = [
       {
@@ -182,7 +202,7 @@ export class DynamoStore implements Store {
           TableName: this.table,
           Key: { pk: userId, sk: ACCOUNT_SK },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: expectVersion === 0 ? 'attribute_not_exists(pk)' : 'ver = :expect',
+          ConditionExpression: expectVersion === 0 ? 'attribute_not_exists(pk)' : `ver = :expect AND ${noForeignLease}`,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
         },

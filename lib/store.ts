@@ -65,7 +65,12 @@ export interface LedgerSlice {
 
 export interface Store {
   /** Strongly consistent read of the account and of these idempotency records, in one request. */
-  load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord> }>;
+  /** `busyForMs`: how long another instance's write lease on the account still runs (0: none). */
+  load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord>; busyForMs: number }>;
+  /** Claims the user's write lease (lib/lease.ts); false while another instance holds it. A commit ends it. */
+  claim(userId: string): Promise<boolean>;
+  /** Ends this instance's lease without a commit. */
+  release(userId: string): Promise<void>;
   /**
    * Open lots oldest first (of one payer, if given; else after the order key `after`), read until
    * they hold `points`, run out, or number `most`; `done` when no open lot follows the last one returned.

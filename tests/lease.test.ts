@@ -1,0 +1,61 @@
+// The write lease (lib/lease.ts): an instance that keeps losing races for a user claims its
+// account for a moment; other instances wait for it instead of sending transactions that lose.
+// Two stores on one table stand for two instances.
+import { describe, expect, it } from 'vitest';
+import { LEASE_MS } from '../lib/lease.js';
+import { addBodySchema } from '../lib/schemas.js';
+import { PointsService } from '../lib/service.js';
+import { newUser } from './support/http.js';
+import { ledgerOf, makeStore } from './support/store.js';
+
+const add = (payer: string) => addBodySchema.parse({ payer, points: 10, timestamp: '2024-01-01T00:00:00Z' });
+
+async function userWithAccount() {
+  const user = newUser();
+  const a = makeStore();
+  const b = makeStore();
+  await new PointsService(a).add(user, add('SEED'));
+  return { user, a, b, serviceA: new PointsService(a), serviceB: new PointsService(b) };
+}
+
+describe('write lease', () => {
+  it('is held by one instance at a time, and others see how long it runs', async () => {
+    const { user, a, b } = await userWithAccount();
+    expect(await a.claim(user)).toBe(true);
+    expect(await a.claim(user)).toBe(true); // its holder may renew it
+    expect(await b.claim(user)).toBe(false);
+    const seen = (await b.load(user)).busyForMs;
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThanOrEqual(LEASE_MS);
+    expect((await a.load(user)).busyForMs).toBe(0);
+    await a.release(user);
+    expect((await b.load(user)).busyForMs).toBe(0);
+    expect(await b.claim(user)).toBe(true);
+  });
+
+  it('cannot be claimed on an account that does not exist yet', async () => {
+    expect(await makeStore().claim(newUser())).toBe(false);
+  });
+
+  it('makes other instances wait until it ends by itself, then they are served', async () => {
+    const { user, a, serviceB } = await userWithAccount();
+    expect(await a.claim(user)).toBe(true);
+    const start = performance.now();
+    const reply = await serviceB.add(user, add('B'));
+    expect(reply.status).toBe(200);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(LEASE_MS * 0.8);
+  });
+
+  it("ends with its holder's commit, which lands first; the waiting instance follows at once", async () => {
+    const { user, a, serviceA, serviceB } = await userWithAccount();
+    expect(await a.claim(user)).toBe(true);
+    const start = performance.now();
+    const waiting = serviceB.add(user, add('B'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await serviceA.add(user, add('A'))).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+    expect(performance.now() - start).toBeLessThan(LEASE_MS);
+    expect((await ledgerOf(serviceA, user)).map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['SEED', 'A', 'B']);
+    expect(await makeStore().claim(user)).toBe(true); // nothing left held
+  });
+});
