@@ -50,6 +50,11 @@ const MAX_ATTEMPTS = 200;
 const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
 /** Lost races after which a round claims the user's write lease (lib/lease.ts), so its turn comes. */
 const LEASE_AFTER = 2;
+/** A claim the database did not answer is no claim: the round goes on (one that landed unseen expires). */
+const noClaim = (error: unknown) => {
+  if (isUnavailable(error)) return false;
+  throw error;
+};
 /** While another instance holds the lease: how often to read the account again (a read, no write). */
 const LEASE_POLL_MS = 20;
 
@@ -161,7 +166,7 @@ export class PointsService {
       for (let attempt = 0; ; attempt++) {
         try {
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
-          if (attempt >= LEASE_AFTER && !leased && !busy) leased = await this.store.claim(userId);
+          if (attempt >= LEASE_AFTER && !leased && !busy) leased = await this.store.claim(userId).catch(noClaim);
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
