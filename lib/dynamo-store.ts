@@ -27,7 +27,7 @@ import {
   type AnyRecord,
 } from './dynamo-items.js';
 import type { Account, OpenLot, PlacedTake } from './ledger.js';
-import type { SpendItem } from './schemas.js';
+import type { SpendItem } from './response-schemas.js';
 import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type LotUpdate, type NewRecord, type Store } from './store.js';
 import {
   ACCOUNT_SK,

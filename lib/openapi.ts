@@ -1,19 +1,7 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the schemas that validate requests.
 import * as z from 'zod/mini';
-import {
-  addBodySchema,
-  addItemSchema,
-  balanceSchema,
-  breakdownSchema,
-  idempotencyKeySchema,
-  ledgerPageSchema,
-  problemSchema,
-  reversalItemSchema,
-  reverseBodySchema,
-  spendBodySchema,
-  transactionsQuerySchema,
-  userIdSchema,
-} from './schemas.js';
+import { addBodySchema, idempotencyKeySchema, reverseBodySchema, spendBodySchema, transactionsQuerySchema, userIdSchema } from './schemas.js';
+import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from './response-schemas.js';
 import { SCOPES, scopesFor } from './access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 

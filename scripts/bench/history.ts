@@ -4,7 +4,7 @@
 import { newId } from '../../lib/ids.js';
 import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/ledger.js';
 import type { DynamoStore } from '../../lib/dynamo-store.js';
-import type { AddItem, LedgerItem } from '../../lib/schemas.js';
+import type { AddItem, LedgerItem } from '../../lib/response-schemas.js';
 import type { NewRecord } from '../../lib/store.js';
 import { parseTimestamp, type Instant } from '../../lib/timestamp.js';
 
