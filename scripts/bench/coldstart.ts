@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { ROOT } from '../stack.js';
 import { median, round } from './http.js';
@@ -29,6 +30,8 @@ export interface ColdStartRow {
   firstInvocationMs?: number;
   warmInvocationMs?: number;
 }
+
+const bundleAliases = createRequire(import.meta.url)('../bundle-aliases.cjs') as Record<string, string>;
 
 /** The deployment goals (README "Deploy"): every API function's bundle and its median init. */
 export const GOALS = { bundleBytes: 400_000, initMs: 60 };
@@ -120,7 +123,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       sourcemap: false,
       target: 'node20',
       mainFields: ['module', 'main'],
-      alias: { '@aws-sdk/credential-provider-node': join(ROOT, 'lib/lambda-credentials.ts') },
+      alias: bundleAliases,
       platform: 'node',
       format: 'esm',
       outExtension: { '.js': '.mjs' },
