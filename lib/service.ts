@@ -13,6 +13,7 @@ import { planAdd } from './ops/add.js';
 import { planDeduct } from './ops/deduct.js';
 import { planReverse } from './ops/reverse.js';
 import { planSpend, type Mismatch } from './ops/spend.js';
+import { RoundLease } from './round-lease.js';
 import { REQUEST_BUDGET_MS, deadlineLeftMs } from './deadline.js';
 import { isUnavailable } from './db-errors.js';
 import { commitWithReadBack } from './outcome.js';
@@ -48,15 +49,6 @@ export interface ServiceOptions {
 const MAX_ATTEMPTS = 200;
 /** Between optimistic retries: 4 ms doubling, capped at 250 ms. */
 const retryDelay = (attempt: number) => backoff(attempt, 4, 250);
-/** Lost races after which a round claims the user's write lease (lib/lease.ts), so its turn comes. */
-const LEASE_AFTER = 2;
-/** A claim the database did not answer is no claim: the round goes on (one that landed unseen expires). */
-const noClaim = (error: unknown) => {
-  if (isUnavailable(error)) return false;
-  throw error;
-};
-/** While another instance holds the lease: how often to read the account again (a read, no write). */
-const LEASE_POLL_MS = 20;
 
 /** The account and every waiting key are read in one BatchGetItem of at most 100 keys. */
 const MAX_KEYS = 99;
@@ -158,34 +150,21 @@ export class PointsService {
       return { settled: late };
     }
     const waiting = withinOneRead(queued);
-    /** This round holds the user's write lease (claimed after lost races, ended by a commit). */
-    let leased = false;
-    /** The last read found another instance's lease: claiming now would only fail. */
-    let busy = false;
+    const lease = new RoundLease(this.store, userId);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
-          if (attempt >= LEASE_AFTER && !leased && !busy) leased = await this.store.claim(userId).catch(noClaim);
+          await lease.beforeAttempt(attempt);
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
           // Keys must be looked up; without them, the first attempt may trust the carried account.
           const { account, idempotency, busyForMs } = attempt === 0 && carried && keys.length === 0 ? { account: carried, idempotency: new Map(), busyForMs: 0 } : await this.store.load(userId, keys);
-          busy = busyForMs > 0;
-          if (busy) {
-            // Another instance's turn: a transaction now could only lose.
-            await new Promise((resolve) => setTimeout(resolve, Math.min(busyForMs, LEASE_POLL_MS)));
-            continue;
-          }
-          if (account.pending) {
-            leased = false; // upkeep commits end the lease too
-            await rollForward(this.store, userId, account, noteRollForwardBatch);
-            continue;
-          }
-          if (isDue(account, nowKey)) {
-            leased = false;
-            await expireDue(this.store, userId, account, nowKey);
+          if (await lease.waitedForOther(busyForMs)) continue;
+          if (account.pending || isDue(account, nowKey)) {
+            lease.committed(); // an upkeep commit ends the lease too
+            await (account.pending ? rollForward(this.store, userId, account, noteRollForwardBatch) : expireDue(this.store, userId, account, nowKey));
             continue;
           }
           const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
@@ -193,7 +172,7 @@ export class PointsService {
           const commit = batch.commit(userId, account.version);
           if (commit) {
             await commitWithReadBack(this.store, commit);
-            leased = false;
+            lease.committed();
           }
           const committed: Account = { ...batch.account, version: account.version + (commit ? 1 : 0) };
           if (batch.pending) await this.finishAfterCommit(userId, { ...committed, pending: batch.pending });
@@ -214,7 +193,7 @@ export class PointsService {
         }
       }
     } finally {
-      if (leased) await this.store.release(userId).catch(() => undefined);
+      await lease.end();
     }
   }
 

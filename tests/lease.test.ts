@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../lib/lease.js';
 import { addBodySchema } from '../lib/schemas.js';
+import { RoundLease } from '../lib/round-lease.js';
 import { PointsService } from '../lib/service.js';
 import { newUser } from './support/http.js';
 import { ledgerOf, makeStore } from './support/store.js';
@@ -57,5 +58,23 @@ describe('write lease', () => {
     expect(performance.now() - start).toBeLessThan(LEASE_MS);
     expect((await ledgerOf(serviceA, user)).map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['SEED', 'A', 'B']);
     expect(await makeStore().claim(user)).toBe(true); // nothing left held
+  });
+
+  it('a round claims it only after two lost races, waits while another holds it, and lets go at its end', async () => {
+    const { user, a, b } = await userWithAccount();
+    const roundA = new RoundLease(a, user);
+    await roundA.beforeAttempt(0);
+    await roundA.beforeAttempt(1);
+    expect(await b.claim(user)).toBe(true); // A has not claimed: B can
+    await b.release(user);
+    await roundA.beforeAttempt(2);
+    expect(await b.claim(user)).toBe(false);
+    const roundB = new RoundLease(b, user);
+    const start = performance.now();
+    expect(await roundB.waitedForOther((await b.load(user)).busyForMs)).toBe(true);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(10);
+    await roundA.end();
+    expect(await roundB.waitedForOther((await b.load(user)).busyForMs)).toBe(false);
+    expect(await b.claim(user)).toBe(true);
   });
 });
