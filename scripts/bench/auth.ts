@@ -1,6 +1,7 @@
-// Section 5: what token verification costs. A second API (in-process, same DynamoDB) runs with
-// AUTH_MODE=jwt and a key set made here; balance requests alternate between it and the
-// AUTH_MODE=off API, one user, so both see the same load and the same data.
+// Section 5: what token verification costs. Two fresh APIs (in-process, same DynamoDB) start
+// together, one with AUTH_MODE=off and one with AUTH_MODE=jwt and a key set made here; balance
+// requests alternate between them, one user, so both see the same load, the same data, and a
+// process of the same age (the bench's main API has served every section before: warmer).
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { authConfig, createVerifier } from '../../lib/jwt.js';
@@ -35,7 +36,6 @@ async function verifyMicros(verify: (token: string) => Promise<unknown>, token: 
 const ISSUER = 'https://bench.invalid/issuer';
 
 export async function authSection(options: {
-  offUrl: string;
   runId: string;
   requests: number;
   warmup: number;
@@ -49,10 +49,14 @@ export async function authSection(options: {
     ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
   };
   const jwks = { keys: Object.entries(pairs).map(([alg, { publicKey }]) => ({ ...publicKey.export({ format: 'jwk' }), kid: alg, alg, use: 'sig' })) };
-  options.log('  starting serverless-offline (in-process, AUTH_MODE=jwt)');
+  options.log('  starting serverless-offline twice (in-process, AUTH_MODE=off and jwt)');
   const env = { AUTH_MODE: 'jwt', AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: 'points', AUTH_JWKS: JSON.stringify(jwks), AUTH_JWKS_URL: '' };
-  const jwtApi = await options.launch(env);
-  const off = new Client(options.offUrl);
+  const offApi = await options.launch({ AUTH_MODE: 'off' });
+  const jwtApi = await options.launch(env).catch(async (error: unknown) => {
+    await options.stop(offApi);
+    throw error;
+  });
+  const off = new Client(offApi.url);
   const jwt = new Client(jwtApi.url);
   try {
     const user = `bench-${options.runId}-auth`;
@@ -88,5 +92,6 @@ export async function authSection(options: {
     off.close();
     jwt.close();
     await options.stop(jwtApi);
+    await options.stop(offApi);
   }
 }

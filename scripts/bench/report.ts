@@ -158,7 +158,7 @@ export function markdown(r: Results): string {
     const a = r.auth;
     out.push('## 6. Token verification', '');
     out.push(
-      `${a.requests} sequential \`GET /users/{id}/balance\` per mode, rotating between an API with \`AUTH_MODE=off\` and one with \`AUTH_MODE=jwt\` (both in-process, same DynamoDB, same user); milliseconds.`,
+      `${a.requests} sequential \`GET /users/{id}/balance\` per mode, rotating between an API with \`AUTH_MODE=off\` and one with \`AUTH_MODE=jwt\`, both started for this section (in-process, same DynamoDB, same user); milliseconds.`,
       '',
     );
     out.push(table(['mode', 'balance p50', 'balance p95', 'mean'], a.rows.map((row) => [row.mode, row.balance.p50, row.balance.p95, row.balance.mean])), '');
