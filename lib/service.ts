@@ -151,6 +151,7 @@ export class PointsService {
     }
     const waiting = withinOneRead(queued);
     const lease = new RoundLease(this.store, userId);
+    let conflicts = 0;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -183,7 +184,8 @@ export class PointsService {
         } catch (error) {
           if (error instanceof ConflictError) {
             noteConflictRetry();
-            await retryDelay(attempt);
+            // Backoff grows with lost races, not with the attempts spent waiting for a lease.
+            await retryDelay(conflicts++);
             continue;
           }
           // Nothing of this round was applied (or OUTCOME_UNKNOWN says it may have been): every
