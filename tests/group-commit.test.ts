@@ -81,6 +81,18 @@ function countingCommits(store: Store) {
   return counter;
 }
 
+function countingLoads(store: Store) {
+  const counter = { loads: 0 };
+  const load = store.load.bind(store);
+  store.load = async (...args) => {
+    counter.loads += 1;
+    return load(...args);
+  };
+  return counter;
+}
+
+const addOf = (payer: string, second: number) => addBodySchema.parse({ payer, points: 5, timestamp: ts(second) });
+
 async function stateOf(user: string) {
   const service = new PointsService(makeStore());
   return { items: await ledgerOf(service, user), balance: Object.fromEntries(await service.balance(user)) };
@@ -122,5 +134,43 @@ describe('group commit', () => {
       if (!crashed) break;
     }
     expect(crashedAtLeastOnce).toBe(true);
+  });
+
+  it('rounds that follow each other plan on the account the previous one committed, without reading it again', async () => {
+    const store = makeStore();
+    const loads = countingLoads(store);
+    const commits = countingCommits(store);
+    const service = new PointsService(store);
+    const user = newUser('carry');
+    // One round alone, then the 150 that waited meanwhile: 99 records fit in a transaction.
+    const replies = await Promise.all(Array.from({ length: 151 }, (_, i) => service.add(user, addOf('A', i))));
+    expect(replies.every((reply) => reply.status === 200)).toBe(true);
+    expect(commits.commits).toBe(3);
+    expect(loads.loads).toBe(1);
+    expect(await service.balance(user)).toEqual([['A', 151 * 5]]);
+  });
+
+  it('a carried account that another instance made stale loses the race, and the round is planned again on a fresh read', async () => {
+    const store = makeStore();
+    const user = newUser('stale');
+    const other = new PointsService(makeStore());
+    const commit = store.commit.bind(store);
+    let interleaved = false;
+    store.commit = async (c) => {
+      await commit(c);
+      // Right after this instance's first commit, another instance writes for the same user.
+      if (!interleaved) {
+        interleaved = true;
+        await other.add(user, addOf('OTHER', 0));
+      }
+    };
+    const loads = countingLoads(store);
+    const service = new PointsService(store);
+    const replies = await Promise.all(['A', 'B', 'C'].map((payer, i) => service.add(user, addOf(payer, i + 1))));
+    expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200]);
+    expect(loads.loads).toBe(2); // the first round's read, and the re-read after the lost race
+    const { items, balance } = await stateOf(user);
+    expect(items.map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['A', 'OTHER', 'B', 'C']);
+    expect(balance).toEqual({ A: 5, OTHER: 5, B: 5, C: 5 });
   });
 });
