@@ -177,7 +177,11 @@ export class PointsService {
           }
           const committed: Account = { ...batch.account, version: account.version + (commit ? 1 : 0) };
           if (batch.pending) await this.finishAfterCommit(userId, { ...committed, pending: batch.pending });
-          for (const [request, outcome] of outcomes) request.settle(outcome);
+          // Answered on the next turn of the event loop: the next round, if requests wait, sends
+          // its transaction first, and DynamoDB works on it while these answers go out.
+          setImmediate(() => {
+            for (const [request, outcome] of outcomes) request.settle(outcome);
+          });
           // Carried on only when no other writer showed up: after a conflict, a carried account
           // would most likely be stale again, and a lost transaction costs more than a read.
           return { settled: [...outcomes.keys()], ...(batch.pending || attempt > 0 ? {} : { carry: committed }) };
