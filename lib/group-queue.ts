@@ -20,10 +20,11 @@ export class GroupQueue<T, C = never> {
   private readonly waiting = new Map<string, Entry<T>[]>();
 
   /**
-   * `serve` settles a prefix-or-more of `waiting` (at least one). `carried` is what the previous
-   * round of the same busy spell handed on: it never outlives a moment when nothing waited.
+   * `serve` settles a prefix-or-more of what waits (at least one). `waiting()` is the queue as it
+   * is now: a round that has to start over may take in what arrived meanwhile. `carried` is what
+   * the previous round of the same busy spell handed on: it never outlives a moment when nothing waited.
    */
-  constructor(private readonly serve: (key: string, waiting: readonly T[], carried: C | undefined) => Promise<Round<T, C>>) {}
+  constructor(private readonly serve: (key: string, waiting: () => readonly T[], carried: C | undefined) => Promise<Round<T, C>>) {}
 
   push(key: string, item: T): void {
     const entry = { item, inContext: AsyncLocalStorage.snapshot() };
@@ -42,7 +43,7 @@ export class GroupQueue<T, C = never> {
     while (queue.length > 0) {
       // Each round runs in the context of the oldest request it serves, so it keeps that
       // request's deadline, not the one of whichever request started the queue.
-      const round = await queue[0]!.inContext(() => this.serve(key, queue.map((entry) => entry.item), carried));
+      const round = await queue[0]!.inContext(() => this.serve(key, () => queue.map((entry) => entry.item), carried));
       const settled = new Set(round.settled);
       if (settled.size === 0) throw new Error('GroupQueue: a round settled no request');
       for (let i = queue.length - 1; i >= 0; i--) if (settled.has(queue[i]!.item)) queue.splice(i, 1);

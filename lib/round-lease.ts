@@ -4,8 +4,8 @@
 import { isUnavailable } from './db-errors.js';
 import type { Store } from './store.js';
 
-/** Lost races after which a round claims the lease. */
-const CLAIM_AFTER = 2;
+/** Lost races after which a round claims the lease: one, so a storm turns into turns at once. */
+const CLAIM_AFTER = 1;
 /** While another instance holds the lease: how often to read the account again (a read, no write). */
 const POLL_MS = 20;
 

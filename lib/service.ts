@@ -141,15 +141,15 @@ export class PointsService {
    * `carried` is the account as the previous round committed it, when this round follows it at
    * once: planning on it saves a read, and the version check still catches any other writer.
    */
-  private async serve(userId: string, queued: readonly Waiting[], carried: Account | undefined): Promise<Round<Waiting, Account>> {
+  private async serve(userId: string, queued: () => readonly Waiting[], carried: Account | undefined): Promise<Round<Waiting, Account>> {
     // Requests out of time are answered first, so that no round runs on a spent deadline (a
     // round keeps its oldest request's).
-    const late = queued.filter((w) => this.now() > w.deadline);
+    const late = queued().filter((w) => this.now() > w.deadline);
     if (late.length > 0) {
       for (const request of late) request.settle({ error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
       return { settled: late };
     }
-    const waiting = withinOneRead(queued);
+    let waiting = withinOneRead(queued());
     const lease = new RoundLease(this.store, userId);
     let conflicts = 0;
     try {
@@ -157,6 +157,8 @@ export class PointsService {
         try {
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
           await lease.beforeAttempt(attempt);
+          // Starting over (nothing of this round was applied), it takes in what arrived meanwhile.
+          if (attempt > 0) waiting = withinOneRead(queued());
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));

@@ -10,7 +10,8 @@ describe('GroupQueue', () => {
     let running = 0;
     let most = 0;
     const rounds: number[][] = [];
-    const queue = new GroupQueue<number>(async (_key, waiting) => {
+    const queue = new GroupQueue<number>(async (_key, current) => {
+      const waiting = current();
       running += 1;
       most = Math.max(most, running);
       await tick();
@@ -28,7 +29,8 @@ describe('GroupQueue', () => {
 
   it('keeps what a round did not settle for the next round, in order', async () => {
     const rounds: number[][] = [];
-    const queue = new GroupQueue<number>(async (_key, waiting) => {
+    const queue = new GroupQueue<number>(async (_key, current) => {
+      const waiting = current();
       await tick();
       rounds.push([...waiting]);
       return { settled: waiting.slice(0, 2) }; // settles at most two per round
@@ -40,7 +42,8 @@ describe('GroupQueue', () => {
 
   it('hands a round what the round before it carried on, only while requests kept waiting', async () => {
     const seen: (number | undefined)[] = [];
-    const queue = new GroupQueue<number, number>(async (_key, waiting, carried) => {
+    const queue = new GroupQueue<number, number>(async (_key, current, carried) => {
+      const waiting = current();
       seen.push(carried);
       await tick();
       return { settled: waiting.slice(0, 1), carry: waiting[0]! * 10 };
@@ -55,7 +58,8 @@ describe('GroupQueue', () => {
   it('lets different keys run at the same time', async () => {
     let running = 0;
     let most = 0;
-    const queue = new GroupQueue<string>(async (_key, waiting) => {
+    const queue = new GroupQueue<string>(async (_key, current) => {
+      const waiting = current();
       running += 1;
       most = Math.max(most, running);
       await tick();
