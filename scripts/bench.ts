@@ -160,6 +160,7 @@ async function main(): Promise<void> {
   if (args.only) return contention();
   let endpoint: string;
   let table: string;
+  let dynamo: Running | undefined;
   if (externalUrl) {
     endpoint = process.env.DYNAMODB_ENDPOINT ?? '';
     table = process.env.TABLE_NAME || 'points';
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
     log(`using the API at ${externalUrl}, DynamoDB at ${endpoint}, table ${table}`);
   } else {
     table = 'points-bench';
-    const dynamo = await track(startDynamo({ quiet: true }));
+    dynamo = await track(startDynamo({ quiet: true }));
     endpoint = dynamo.url;
     log(`DynamoDB Local (in memory) on ${endpoint}`);
   }
@@ -238,6 +239,8 @@ async function main(): Promise<void> {
     });
     results.throughput = [...(results.throughput ?? []), ...(rows ?? [])];
   }
+  // Section 5 has a DynamoDB Local of its own: the first one (and its 60,000 records) goes first.
+  if (dynamo) await stop(dynamo);
   await contention();
 }
 
