@@ -19,9 +19,12 @@ export class RoundLease {
     private readonly userId: string,
   ) {}
 
-  /** Before an attempt's read. A claim the database does not answer is no claim (one that landed unseen expires). */
-  async beforeAttempt(attempt: number): Promise<void> {
-    if (attempt < CLAIM_AFTER || this.held || this.busy) return;
+  /**
+   * Before an attempt's read, with the races this round has lost so far (upkeep steps and waits
+   * are no lost races). A claim the database does not answer is no claim (one that landed unseen expires).
+   */
+  async beforeAttempt(lostRaces: number): Promise<void> {
+    if (lostRaces < CLAIM_AFTER || this.held || this.busy) return;
     this.held = await this.store.claim(this.userId).catch((error: unknown) => {
       if (isUnavailable(error)) return false;
       throw error;

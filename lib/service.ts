@@ -156,7 +156,7 @@ export class PointsService {
       for (let attempt = 0; ; attempt++) {
         try {
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
-          await lease.beforeAttempt(attempt);
+          await lease.beforeAttempt(conflicts);
           // Starting over (nothing of this round was applied), it takes in what arrived meanwhile.
           if (attempt > 0) waiting = withinOneRead(queued());
           const now = this.now();

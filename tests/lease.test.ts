@@ -76,4 +76,26 @@ describe('write lease', () => {
     expect(await roundB.waitedForOther((await b.load(user)).busyForMs)).toBe(false);
     expect(await b.claim(user)).toBe(true);
   });
+
+  it('is never claimed without a lost race: several upkeep steps in one round take none', async () => {
+    const store = makeStore();
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = async (userId) => {
+      claims += 1;
+      return claim(userId);
+    };
+    let now = Date.parse('2024-06-01T00:00:00Z');
+    const service = new PointsService(store, { now: () => now });
+    const user = newUser();
+    // 120 lots that expire together: recording their expiry takes several transactions.
+    await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        service.add(user, addBodySchema.parse({ payer: 'P', points: 1, timestamp: `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, expiresAt: '2024-07-01T00:00:00Z' })),
+      ),
+    );
+    now = Date.parse('2024-08-01T00:00:00Z');
+    expect(await service.balance(user)).toEqual([['P', 0]]);
+    expect(claims).toBe(0);
+  });
 });
