@@ -22,6 +22,14 @@ interface SdkError {
   CancellationReasons?: { Code?: string }[];
 }
 
+/** A write refused by its condition, or caught in another transaction: the state moved on (read and retry). */
+export function isConflict(error: unknown): boolean {
+  const { name, CancellationReasons } = error as SdkError;
+  if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException' || name === 'TransactionInProgressException') return true;
+  if (name !== 'TransactionCanceledException') return false;
+  return (CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
+}
+
 /** Thrown by the client instead of sending a request once the request's time for it is up. */
 export class NotSent extends Error {
   constructor(what: string) {

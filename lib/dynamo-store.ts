@@ -12,6 +12,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { backoff } from './backoff.js';
+import { isConflict } from './db-errors.js';
 import { claimLease, foreignLeaseMs, leaseValues, noForeignLease, releaseLease, type LeaseFields } from './lease.js';
 import {
   ledgerItemOf,
@@ -44,14 +45,6 @@ import {
 } from './table.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-function isConflict(error: unknown): boolean {
-  const name = (error as Error).name;
-  if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException' || name === 'TransactionInProgressException') return true;
-  if (name !== 'TransactionCanceledException') return false;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
-}
 
 export class DynamoStore implements Store {
   /** This store's name as a holder of write leases (lib/lease.ts). */

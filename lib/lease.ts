@@ -4,6 +4,7 @@
 // holder, `lu`: until when, epoch ms), ends with the holder's next commit, and expires by itself
 // if the holder is gone. Leases use the real clock: they are about instants, not ledger time.
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConflict } from './db-errors.js';
 
 /** Long enough for a round (a read and a transaction), short enough to wait out if the holder died. */
 export const LEASE_MS = 500;
@@ -23,9 +24,7 @@ export function foreignLeaseMs(item: LeaseFields | undefined, owner: string): nu
   return Math.max(0, item.lu - Date.now());
 }
 
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
-
-/** Claims the account's lease for `owner`; false if another holder's is running (or there is no account yet). */
+/** Claims the account's lease for `owner`; false if another holder's is running, the account is mid-transaction, or there is none yet. */
 export async function claimLease(db: DynamoDBDocumentClient, table: string, key: Record<string, string>, owner: string): Promise<boolean> {
   try {
     await db.send(
@@ -39,7 +38,7 @@ export async function claimLease(db: DynamoDBDocumentClient, table: string, key:
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConflict(error)) return false;
     throw error;
   }
 }
@@ -49,6 +48,6 @@ export async function releaseLease(db: DynamoDBDocumentClient, table: string, ke
   try {
     await db.send(new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'REMOVE lo, lu', ConditionExpression: 'lo = :owner', ExpressionAttributeValues: { ':owner': owner } }));
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConflict(error)) throw error;
   }
 }
