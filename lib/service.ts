@@ -149,16 +149,16 @@ export class PointsService {
       for (const request of late) request.settle({ error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
       return { settled: late };
     }
-    let waiting = withinOneRead(queued());
+    let waiting: readonly Waiting[] = [];
     const lease = new RoundLease(this.store, userId);
     let conflicts = 0;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
+          // Each attempt starts from nothing applied: it takes in what arrived meanwhile.
+          waiting = withinOneRead(queued());
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
           await lease.beforeAttempt(conflicts);
-          // Starting over (nothing of this round was applied), it takes in what arrived meanwhile.
-          if (attempt > 0) waiting = withinOneRead(queued());
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));

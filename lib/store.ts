@@ -64,8 +64,10 @@ export interface LedgerSlice {
 }
 
 export interface Store {
-  /** Strongly consistent read of the account and of these idempotency records, in one request. */
-  /** `busyForMs`: how long another instance's write lease on the account still runs (0: none). */
+  /**
+   * Strongly consistent read of the account and of these idempotency records, in one request;
+   * `busyForMs`: how long another instance's write lease on the account still runs (0: none).
+   */
   load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord>; busyForMs: number }>;
   /** Claims the user's write lease (lib/lease.ts); false while another instance holds it. A commit ends it. */
   claim(userId: string): Promise<boolean>;
