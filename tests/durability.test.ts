@@ -1,10 +1,12 @@
 // SPEC "Guarantees" / Durable: what a 200 acknowledged survives a restart of the service and of
 // the local database. This file runs its own DynamoDB Local on disk (a fresh temp dir) and its
-// own API, stops both, starts them again on the same files and reads everything back.
-import { mkdtempSync, rmSync } from 'node:fs';
+// own API, stops both, starts them again on the same files and reads everything back. Its SQLite
+// file is in write-ahead-log mode, as under `npm start` (scripts/sqlite-wal.ts).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHARED_DB_FILE } from '../scripts/sqlite-wal.js';
 import { freePort, prepareTable, startApi, startDynamo, type Running } from '../scripts/stack.js';
 import { client, newUser, type Answer } from './support/http.js';
 
@@ -117,6 +119,11 @@ describe('durability across restarts', () => {
     before = await snapshot([alice, bob]);
     cursor = (await ledger(alice)).firstCursor;
     expect(cursor).not.toBeNull();
+
+    // DynamoDB Local wrote all this through a write-ahead log.
+    const file = join(dbPath, SHARED_DB_FILE);
+    expect([...readFileSync(file).subarray(18, 20)]).toEqual([2, 2]);
+    expect(existsSync(`${file}-wal`)).toBe(true);
   });
 
   it(
