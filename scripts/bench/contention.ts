@@ -1,8 +1,10 @@
 // Section 5: one busy user. Every request goes to the bare routes (the user "default") on a
-// DynamoDB Local of this section's own: adds alone, then mixed adds and spends from many clients
+// DynamoDB Local of this section's own, on disk like `npm start`'s: adds alone, then mixed adds and spends from many clients
 // on one and on four API instances, each run on a freshly created table and its ledger checked
 // afterwards; and the DynamoDB Local floor, timed with the SDK in the same run.
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../../lib/dynamo-client.js';
@@ -127,11 +129,13 @@ const loadNow = () => round(loadavg()[0] ?? 0);
 
 export async function contentionSection(options: Options): Promise<ContentionSection> {
   const start = { at: new Date().toISOString(), load: loadNow() };
-  const dynamo = await options.launch(startDynamo({ quiet: true }));
+  // The storage `npm start` gives: a SQLite file in write-ahead-log mode (scripts/sqlite-wal.ts).
+  const dbPath = mkdtempSync(join(tmpdir(), 'points-bench-contention-'));
+  const dynamo = await options.launch(startDynamo({ quiet: true, dbPath }));
   const db = createClient(dynamo.url);
   const apis: Running[] = [];
   try {
-    options.log(`  DynamoDB Local (in memory) on ${dynamo.url}`);
+    options.log(`  DynamoDB Local (on disk, write-ahead log) on ${dynamo.url}`);
     await ensureTable(db, TABLE);
     const floor = await floorRows(db, options);
     const startInstance = async () => options.launch(startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table: TABLE, inProcess: true, quiet: true }));
@@ -153,6 +157,7 @@ export async function contentionSection(options: Options): Promise<ContentionSec
     db.destroy();
     for (const api of apis.reverse()) await options.stop(api);
     await options.stop(dynamo);
+    rmSync(dbPath, { recursive: true, force: true });
   }
 }
 
