@@ -1,50 +1,15 @@
-// The Store on one DynamoDB table (keys and indexes: lib/table.ts; item shapes: lib/dynamo-items.ts).
+// The Store on one DynamoDB table (keys and indexes: lib/table.ts; item shapes: lib/dynamo-items.ts;
+// a commit's transaction: lib/dynamo-commit.ts).
 import { randomUUID } from 'node:crypto';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { backoff } from './backoff.js';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConflict } from './db-errors.js';
-import { claimLease, foreignLeaseMs, leaseValues, noForeignLease, releaseLease, type LeaseFields } from './lease.js';
-import {
-  ledgerItemOf,
-  nowSeconds,
-  openLotOf,
-  placedTakesOf,
-  storedBalances,
-  storedChunk,
-  storedRecord,
-  toAccount,
-  toIdempotency,
-  type AccountItem,
-  type AnyRecord,
-} from './dynamo-items.js';
-import type { Account, OpenLot, PlacedTake } from './ledger.js';
+import { commitItems } from './dynamo-commit.js';
+import { ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type AccountItem, type AnyRecord } from './dynamo-items.js';
+import { claimLease, foreignLeaseMs, releaseLease, type LeaseFields } from './lease.js';
+import type { OpenLot, PlacedTake } from './ledger.js';
 import type { SpendItem } from './response-schemas.js';
-import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type LotUpdate, type NewRecord, type Store } from './store.js';
-import {
-  ACCOUNT_SK,
-  LAST_RECORD_SK,
-  chunkPrefix,
-  chunkSk,
-  expiryIndexKey,
-  idempotencySk,
-  payerEnd,
-  payerPrefix,
-  recordSk,
-  seqOfSk,
-  tableName,
-} from './table.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
+import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
 
 export class DynamoStore implements Store {
   /** This store's name as a holder of write leases (lib/lease.ts). */
@@ -166,60 +131,7 @@ export class DynamoStore implements Store {
   }
 
   async commit(commit: Commit): Promise<void> {
-    const { userId, expectVersion, account } = commit;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':next': expectVersion + 1 };
-    const sets = ['ver = :next'];
-    const removes: string[] = [];
-    const set = (attribute: string, value: unknown) => {
-      sets.push(`#${attribute} = :${attribute}`);
-      names[`#${attribute}`] = attribute;
-      values[`:${attribute}`] = value;
-    };
-    if (account.seq !== undefined) set('seq', account.seq);
-    if (account.total !== undefined) set('total', account.total);
-    if (account.balances) set('bal', storedBalances(account.balances));
-    if (account.pending) set('pend', account.pending);
-    else removes.push('pend');
-    if (typeof account.nextExpiry === 'string') set('nx', account.nextExpiry);
-    else if (account.nextExpiry === null) removes.push('nx');
-    // A commit also ends this store's lease, and may not land while another holder's runs.
-    if (expectVersion > 0) {
-      Object.assign(values, { ':expect': expectVersion, ...leaseValues(this.owner) });
-      removes.push('lo', 'lu');
-    }
-
-    const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: this.table,
-          Key: { pk: userId, sk: ACCOUNT_SK },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: expectVersion === 0 ? 'attribute_not_exists(pk)' : `ver = :expect AND ${noForeignLease}`,
-          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
-        },
-      },
-    ];
-    for (const record of commit.records ?? []) {
-      items.push({ Put: { TableName: this.table, Item: { pk: userId, sk: recordSk(record.seq), ...storedRecord(record) }, ConditionExpression: 'attribute_not_exists(sk)' } });
-    }
-    for (const lot of commit.lots ?? []) items.push({ Update: { TableName: this.table, Key: { pk: userId, sk: recordSk(lot.seq) }, ...lotUpdate(lot) } });
-    for (const chunk of commit.chunks ?? []) {
-      items.push({ Put: { TableName: this.table, Item: { pk: userId, sk: chunkSk(chunk.spendSeq, chunk.chunk), ...storedChunk(chunk) } } });
-    }
-    if (commit.reversed) {
-      items.push({
-        Update: {
-          TableName: this.table,
-          Key: { pk: userId, sk: recordSk(commit.reversed.seq) },
-          UpdateExpression: 'SET rev = :rev',
-          ConditionExpression: 'attribute_exists(sk)',
-          ExpressionAttributeValues: { ':rev': commit.reversed.points },
-        },
-      });
-    }
-    for (const record of commit.idempotency ?? []) items.push({ Put: idempotencyPut(this.table, userId, record) });
+    const items = commitItems(this.table, this.owner, commit);
     try {
       // The token makes an SDK-level retry of a commit that did land succeed instead of conflict.
       await this.db.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
@@ -249,68 +161,4 @@ export class DynamoStore implements Store {
     const rows = (out.Items ?? []).map((row) => ({ seq: seqOfSk(row.sk as string), item: ledgerItemOf(row) }));
     return { items: rows.slice(0, limit), more: rows.length > limit };
   }
-
-  /**
-   * Bulk load (benchmark and fixtures only; not part of Store, not in serverless.yml's IAM
-   * policy): writes a whole ledger for a user who has none. The items are exactly those the
-   * service's commits would have left: `account` is the final state (no pending work) and each
-   * add in `records` carries its lot's final `remaining`, so closed lots stay out of the
-   * open-lot indexes. The account goes first, conditionally, so an existing user is never
-   * overwritten; the records follow in BatchWriteItem requests of 25, `concurrency` at a time,
-   * with no transaction: readers may see the account before all its records.
-   */
-  async importLedger(userId: string, account: Account, records: readonly NewRecord[], concurrency = 8): Promise<void> {
-    if (account.pending) throw new Error('importLedger: the account must have no pending work');
-    const item: AccountItem & AnyRecord = { pk: userId, sk: ACCOUNT_SK, ver: account.version, seq: account.seq, total: account.total, bal: storedBalances(account.balances) };
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-    const batches: AnyRecord[][] = [];
-    for (let i = 0; i < records.length; i += 25) {
-      batches.push(records.slice(i, i + 25).map((record) => ({ pk: userId, sk: recordSk(record.seq), ...storedRecord(record) })));
-    }
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        let requests = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt, 10, 1000);
-          const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  }
-}
-
-function idempotencyPut(table: string, userId: string, record: IdempotencyRecord) {
-  return {
-    TableName: table,
-    Item: { pk: userId, sk: idempotencySk(record.key), fp: record.fingerprint, status: record.status, body: record.body, expiresAt: record.expiresAt },
-    ConditionExpression: 'attribute_not_exists(sk) OR expiresAt < :now',
-    ExpressionAttributeValues: { ':now': nowSeconds() },
-  };
-}
-
-function lotUpdate(update: LotUpdate) {
-  if ('giveBack' in update) {
-    // A reversal: the lot holds points again, so it is back in the indexes (with its own keys).
-    const { lot, giveBack } = update;
-    const expiring = lot.expiryKey !== undefined;
-    return {
-      UpdateExpression: `SET rem = rem + :k, o = :o, po = :po${expiring ? ', x = :x' : ''}`,
-      ConditionExpression: 'attribute_exists(sk)',
-      ExpressionAttributeValues: {
-        ':k': giveBack,
-        ':o': lot.orderKey,
-        ':po': payerPrefix(lot.payer) + lot.orderKey,
-        ...(expiring ? { ':x': expiryIndexKey(lot.expiryKey!, lot.seq) } : {}),
-      },
-    };
-  }
-  return {
-    UpdateExpression: update.remaining === 0 ? 'SET rem = :r REMOVE o, po, x' : 'SET rem = :r',
-    // The version check already serialises writers; this guards against a planning bug.
-    ConditionExpression: 'attribute_exists(o) AND rem > :r',
-    ExpressionAttributeValues: { ':r': update.remaining },
-  };
 }

@@ -18,7 +18,6 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from '../lib/dynamo-client.js';
-import { DynamoStore } from '../lib/dynamo-store.js';
 import { historyLatencySection, throughputSection } from './bench/api.js';
 import { authSection } from './bench/auth.js';
 import { coldStartSection } from './bench/coldstart.js';
@@ -182,12 +181,11 @@ async function main(): Promise<void> {
   await section(`history: loading users with ${settings.sizes.join(', ')} past transactions`, async () => {
     const client = createClient(endpoint);
     try {
-      const store = new DynamoStore(client, table);
       for (const size of settings.sizes) {
         const builder = realisticHistory(size);
         const userId = `bench-${runId}-history-${size}`;
         const start = performance.now();
-        await builder.load(store, userId, 8);
+        await builder.load(client, table, userId, 8);
         const seconds = (performance.now() - start) / 1000;
         histories.push({ userId, size, openLots: builder.open.length });
         results.setup.historyLoad.push({ size, seconds: Math.round(seconds * 10) / 10, itemsPerSecond: Math.round(size / seconds), openLots: builder.open.length });

@@ -7,7 +7,7 @@ import { describe, it, type ExpectStatic } from 'vitest';
 import type { Instant } from '../lib/timestamp.js';
 import { parseTimestamp } from '../lib/timestamp.js';
 import { FifoModel, comparable, isoAfter, type Breakdown } from './support/fifo-model.js';
-import { add, balance, call, ledger, newUser, spend } from './support/http.js';
+import { add, balance, ledger, newUser, spend } from './support/http.js';
 import { makeService } from './support/store.js';
 
 const BASE = '2021-03-01T00:00:00Z';

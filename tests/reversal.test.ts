@@ -209,7 +209,7 @@ describe('refusals', () => {
     { name: 'a JSON array', body: '[5]' },
     { name: 'a JSON number', body: '5' },
   ])('a body with $name is 400 VALIDATION_FAILED and changes nothing', async ({ body }) => {
-    const { user, model, spendId } = await canonicalSpent('rev-bad', 500);
+    const { user, spendId } = await canonicalSpent('rev-bad', 500);
     const before = await snapshot(user);
     expectProblem(await reverse(user, spendId, body), 400, 'VALIDATION_FAILED');
     expect(await snapshot(user)).toEqual(before);

@@ -1,6 +1,7 @@
 // Section 1: DynamoDB cost per operation, counted by the store client's metrics middleware
 // (lib/metrics.ts) around calls to the service itself, in this process.
 import { createHash } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../../lib/dynamo-client.js';
 import { DynamoStore } from '../../lib/dynamo-store.js';
 import { measure, type DbCost } from '../../lib/metrics.js';
@@ -59,11 +60,11 @@ export function perMillion(rows: CostRow[]): MillionCost[] {
 }
 
 /** The service on a client of its own that also counts capacity units (every client counts its requests). */
-export function meteredService(endpoint: string, table: string): { service: PointsService; store: DynamoStore; destroy(): void } {
+export function meteredService(endpoint: string, table: string): { service: PointsService; store: DynamoStore; client: DynamoDBDocumentClient; destroy(): void } {
   const client = createClient(endpoint);
   countCapacity(client);
   const store = new DynamoStore(client, table);
-  return { service: new PointsService(store), store, destroy: () => client.destroy() };
+  return { service: new PointsService(store), store, client, destroy: () => client.destroy() };
 }
 
 const addBody = (payer: string, points: number, timestamp = '2024-06-01T12:00:00Z') => addBodySchema.parse({ payer, points, timestamp });
@@ -84,7 +85,7 @@ export async function costSection(options: {
   histories: HistoryUser[];
   log: (line: string) => void;
 }): Promise<CostSection> {
-  const { service, store, destroy } = meteredService(options.endpoint, options.table);
+  const { service, store, client, destroy } = meteredService(options.endpoint, options.table);
   const user = (label: string) => `bench-${options.runId}-cost-${label}`;
   const rows: CostRow[] = [];
   const row = async (operation: string, history: number, run: () => Promise<unknown>, extra: { lots?: number; payers?: number } = {}) => {
@@ -93,7 +94,7 @@ export async function costSection(options: {
     options.log(`  ${operation}: ${cost.requests} requests (${cost.readRequests} read, ${cost.writeRequests} write), ${cost.itemsRead} items read, ${cost.itemsWritten} written, ${cost.readUnits} RCU, ${cost.writeUnits} WCU`);
     return cost;
   };
-  const load = async (userId: string, builder: LedgerBuilder) => builder.load(store, userId, 8);
+  const load = async (userId: string, builder: LedgerBuilder) => builder.load(client, options.table, userId, 8);
 
   try {
     // Positive adds: a new user, and a user with some history.

@@ -1,9 +1,10 @@
 // Ledgers for the benchmark, built in memory with the domain's own rules (lib/ledger.ts) and
-// bulk-loaded through the store layer (DynamoStore.importLedger): the items are the ones the
+// bulk-loaded by ./import-ledger.ts: the items are the ones the
 // service would have written, only much faster to produce than N requests.
 import { newId } from '../../lib/ids.js';
+import { importLedger } from './import-ledger.js';
 import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/ledger.js';
-import type { DynamoStore } from '../../lib/dynamo-store.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AddItem, LedgerItem } from '../../lib/response-schemas.js';
 import type { NewRecord } from '../../lib/store.js';
 import { parseTimestamp, type Instant } from '../../lib/timestamp.js';
@@ -61,8 +62,8 @@ export class LedgerBuilder {
   }
 
   /** Writes the ledger under `userId`, who must not exist yet. */
-  load(store: DynamoStore, userId: string, concurrency?: number): Promise<void> {
-    return store.importLedger(userId, this.account, this.records, concurrency);
+  load(db: DynamoDBDocumentClient, table: string, userId: string, concurrency?: number): Promise<void> {
+    return importLedger(db, table, userId, this.account, this.records, concurrency);
   }
 }
 
