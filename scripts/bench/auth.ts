@@ -1,4 +1,4 @@
-// Section 5: what token verification costs. Two fresh APIs (in-process, same DynamoDB) start
+// Section 6: what token verification costs. Two fresh APIs (in-process, same DynamoDB) start
 // together, one with AUTH_MODE=off and one with AUTH_MODE=jwt and a key set made here; balance
 // requests alternate between them, one user, so both see the same load, the same data, and a
 // process of the same age (the bench's main API has served every section before: warmer).
