@@ -123,7 +123,7 @@ const results: Results = {
   machine: machine(),
   setup: {
     api: externalUrl ? `the API at ${externalUrl}` : 'serverless-offline started by the bench',
-    dynamodb: externalUrl ? `DynamoDB at ${process.env.DYNAMODB_ENDPOINT}` : 'DynamoDB Local 3.3.0 (in memory)',
+    dynamodb: externalUrl ? `DynamoDB at ${process.env.DYNAMODB_ENDPOINT}` : 'DynamoDB Local 3.3.0 (in memory; section 5 on disk, as under npm start)',
     historySizes: settings.sizes,
     historyLoad: [],
     latencyRequests: settings.latencyRequests,
