@@ -6,7 +6,7 @@ import { isConflict } from './db-errors.js';
 import { commitItems } from './dynamo-commit.js';
 import { ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type AccountItem, type AnyRecord } from './dynamo-items.js';
 import { claimLease, foreignLeaseMs, releaseLease, type LeaseFields } from './lease.js';
-import type { OpenLot, PlacedTake } from './ledger.js';
+import type { Account, OpenLot, PlacedTake } from './ledger.js';
 import type { SpendItem } from './response-schemas.js';
 import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
 import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
@@ -46,8 +46,9 @@ export class DynamoStore implements Store {
     return { account: toAccount(item), idempotency, busyForMs: foreignLeaseMs(item, this.owner) };
   }
 
-  claim(userId: string): Promise<boolean> {
-    return claimLease(this.db, this.table, { pk: userId, sk: ACCOUNT_SK }, this.owner);
+  async claim(userId: string): Promise<Account | undefined> {
+    const item = await claimLease(this.db, this.table, { pk: userId, sk: ACCOUNT_SK }, this.owner);
+    return item && toAccount(item as AccountItem);
   }
 
   release(userId: string): Promise<void> {

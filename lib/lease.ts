@@ -3,7 +3,7 @@
 // wait instead of sending transactions that would lose. It lives in the account item (`lo`: the
 // holder, `lu`: until when, epoch ms), ends with the holder's next commit, and expires by itself
 // if the holder is gone. Leases use the real clock: they are about instants, not ledger time.
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isConflict } from './db-errors.js';
 
 /** Long enough for a round (a read and a transaction), short enough to wait out if the holder died. */
@@ -24,21 +24,26 @@ export function foreignLeaseMs(item: LeaseFields | undefined, owner: string): nu
   return Math.max(0, item.lu - Date.now());
 }
 
-/** Claims the account's lease for `owner`; false if another holder's is running, the account is mid-transaction, or there is none yet. */
-export async function claimLease(db: DynamoDBDocumentClient, table: string, key: Record<string, string>, owner: string): Promise<boolean> {
+/**
+ * Claims the account's lease for `owner` and returns the account item as the claim left it (the
+ * update's own result: as current as a strongly consistent read); undefined if another holder's
+ * lease is running, the account is mid-transaction, or there is none yet.
+ */
+export async function claimLease(db: DynamoDBDocumentClient, table: string, key: Record<string, string>, owner: string): Promise<UpdateCommandOutput['Attributes']> {
   try {
-    await db.send(
+    const { Attributes } = await db.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
         UpdateExpression: 'SET lo = :owner, lu = :until',
         ConditionExpression: `attribute_exists(pk) AND ${noForeignLease}`,
         ExpressionAttributeValues: { ...leaseValues(owner), ':until': Date.now() + LEASE_MS },
+        ReturnValues: 'ALL_NEW',
       }),
     );
-    return true;
+    return Attributes;
   } catch (error) {
-    if (isConflict(error)) return false;
+    if (isConflict(error)) return undefined;
     throw error;
   }
 }

@@ -2,6 +2,7 @@
 // lost races, so this instance's turn comes; while another instance holds it, wait and read
 // again rather than send a transaction that could only lose; let go of it if no commit did.
 import { isUnavailable } from './db-errors.js';
+import type { Account } from './ledger.js';
 import type { Store } from './store.js';
 
 /** Lost races after which a round claims the lease: one, so a storm turns into turns at once. */
@@ -21,14 +22,17 @@ export class RoundLease {
 
   /**
    * Before an attempt's read, with the races this round has lost so far (upkeep steps and waits
-   * are no lost races). A claim the database does not answer is no claim (one that landed unseen expires).
+   * are no lost races). Returns the account when a claim was made now: the attempt needs no read.
+   * A claim the database does not answer is no claim (one that landed unseen expires).
    */
-  async beforeAttempt(lostRaces: number): Promise<void> {
-    if (lostRaces < CLAIM_AFTER || this.held || this.busy) return;
-    this.held = await this.store.claim(this.userId).catch((error: unknown) => {
-      if (isUnavailable(error)) return false;
+  async beforeAttempt(lostRaces: number): Promise<Account | undefined> {
+    if (lostRaces < CLAIM_AFTER || this.held || this.busy) return undefined;
+    const account = await this.store.claim(this.userId).catch((error: unknown) => {
+      if (isUnavailable(error)) return undefined;
       throw error;
     });
+    this.held = account !== undefined;
+    return account;
   }
 
   /** After the read: true (having waited a moment) when another instance holds the lease. */

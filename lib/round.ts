@@ -88,12 +88,14 @@ export class RoundServer {
           // Each attempt starts from nothing applied: it takes in what arrived meanwhile.
           waiting = withinOneRead(queued());
           if (attempt >= MAX_ATTEMPTS) throw new ApiError('SERVICE_UNAVAILABLE', 'Too many concurrent requests for this user; retry.');
-          await lease.beforeAttempt(conflicts);
+          const claimed = await lease.beforeAttempt(conflicts);
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
-          // Keys must be looked up; without them, the first attempt may trust the carried account.
-          const { account, idempotency, busyForMs } = attempt === 0 && carried && keys.length === 0 ? { account: carried, idempotency: new Map(), busyForMs: 0 } : await this.store.load(userId, keys);
+          // Keys must be looked up; without them, the first attempt may trust the carried account,
+          // and an attempt that has just claimed the lease the account its claim returned.
+          const known = keys.length > 0 ? undefined : attempt === 0 ? carried : claimed;
+          const { account, idempotency, busyForMs } = known ? { account: known, idempotency: new Map(), busyForMs: 0 } : await this.store.load(userId, keys);
           if (await lease.waitedForOther(busyForMs)) continue;
           if (account.pending || isDue(account, nowKey)) {
             lease.committed(); // an upkeep commit ends the lease too

@@ -69,8 +69,11 @@ export interface Store {
    * `busyForMs`: how long another instance's write lease on the account still runs (0: none).
    */
   load(userId: string, idempotencyKeys?: readonly string[]): Promise<{ account: Account; idempotency: Map<string, IdempotencyRecord>; busyForMs: number }>;
-  /** Claims the user's write lease (lib/lease.ts); false while another instance holds it. A commit ends it. */
-  claim(userId: string): Promise<boolean>;
+  /**
+   * Claims the user's write lease (lib/lease.ts) and returns the account as of the claim, which
+   * saves the round a read; undefined while another instance holds it. A commit ends it.
+   */
+  claim(userId: string): Promise<Account | undefined>;
   /** Ends this instance's lease without a commit. */
   release(userId: string): Promise<void>;
   /**

@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FailpointCrash } from '../lib/dynamo-client.js';
+import type { Account } from '../lib/ledger.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import { PointsService, type Reply } from '../lib/service.js';
 import type { Store } from '../lib/store.js';
@@ -150,7 +151,7 @@ describe('group commit', () => {
     expect(await service.balance(user)).toEqual([['A', 151 * 5]]);
   });
 
-  it('a carried account that another instance made stale loses the race, and the round is planned again on a fresh read', async () => {
+  it('a carried account that another instance made stale loses the race, and the round is planned again on a fresh account', async () => {
     const store = makeStore();
     const user = newUser('stale');
     const other = new PointsService(makeStore());
@@ -165,10 +166,18 @@ describe('group commit', () => {
       }
     };
     const loads = countingLoads(store);
+    const claim = store.claim.bind(store);
+    const claimed: (Account | undefined)[] = [];
+    store.claim = async (userId) => {
+      claimed.push(await claim(userId));
+      return claimed.at(-1);
+    };
     const service = new PointsService(store);
     const replies = await Promise.all(['A', 'B', 'C'].map((payer, i) => service.add(user, addOf(payer, i + 1))));
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200]);
-    expect(loads.loads).toBe(2); // the first round's read, and the re-read after the lost race
+    // The first round's read; after the lost race, the lease claim returns the fresh account.
+    expect(loads.loads).toBe(1);
+    expect(claimed.map((account) => account && [...account.balances.keys()])).toEqual([['A', 'OTHER']]);
     const { items, balance } = await stateOf(user);
     expect(items.map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['A', 'OTHER', 'B', 'C']);
     expect(balance).toEqual({ A: 5, OTHER: 5, B: 5, C: 5 });

@@ -6,8 +6,12 @@ import { LEASE_MS } from '../lib/lease.js';
 import { addBodySchema } from '../lib/schemas.js';
 import { RoundLease } from '../lib/round-lease.js';
 import { PointsService } from '../lib/service.js';
+import type { Store } from '../lib/store.js';
 import { newUser } from './support/http.js';
 import { ledgerOf, makeStore } from './support/store.js';
+
+/** Whether `store` got the lease (a claim returns the account, or nothing). */
+const claims = async (store: Store, user: string) => (await store.claim(user)) !== undefined;
 
 const add = (payer: string) => addBodySchema.parse({ payer, points: 10, timestamp: '2024-01-01T00:00:00Z' });
 
@@ -22,25 +26,49 @@ async function userWithAccount() {
 describe('write lease', () => {
   it('is held by one instance at a time, and others see how long it runs', async () => {
     const { user, a, b } = await userWithAccount();
-    expect(await a.claim(user)).toBe(true);
-    expect(await a.claim(user)).toBe(true); // its holder may renew it
-    expect(await b.claim(user)).toBe(false);
+    expect(await claims(a, user)).toBe(true);
+    expect(await claims(a, user)).toBe(true); // its holder may renew it
+    expect(await claims(b, user)).toBe(false);
     const seen = (await b.load(user)).busyForMs;
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThanOrEqual(LEASE_MS);
     expect((await a.load(user)).busyForMs).toBe(0);
     await a.release(user);
     expect((await b.load(user)).busyForMs).toBe(0);
-    expect(await b.claim(user)).toBe(true);
+    expect(await claims(b, user)).toBe(true);
+  });
+
+  it('returns the account as the claim left it, so a round that claims reads nothing more', async () => {
+    const { user, a, b, serviceA } = await userWithAccount();
+    const claimed = await a.claim(user);
+    expect(claimed).toEqual((await a.load(user)).account);
+    await a.release(user);
+
+    // B loses one race to A (A commits between B's read and B's commit), then claims and commits.
+    const reads = { load: 0, claim: 0 };
+    const [load, claim, commit] = [b.load.bind(b), b.claim.bind(b), b.commit.bind(b)];
+    b.load = (...args) => ((reads.load += 1), load(...args));
+    b.claim = (...args) => ((reads.claim += 1), claim(...args));
+    let raced = false;
+    b.commit = async (...args) => {
+      if (!raced) {
+        raced = true;
+        expect((await serviceA.add(user, add('A'))).status).toBe(200);
+      }
+      return commit(...args);
+    };
+    expect((await new PointsService(b).add(user, add('B'))).status).toBe(200);
+    expect(reads).toEqual({ load: 1, claim: 1 });
+    expect((await ledgerOf(serviceA, user)).map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['SEED', 'A', 'B']);
   });
 
   it('cannot be claimed on an account that does not exist yet', async () => {
-    expect(await makeStore().claim(newUser())).toBe(false);
+    expect(await claims(makeStore(), newUser())).toBe(false);
   });
 
   it('makes other instances wait until it ends by itself, then they are served', async () => {
     const { user, a, serviceB } = await userWithAccount();
-    expect(await a.claim(user)).toBe(true);
+    expect(await claims(a, user)).toBe(true);
     const start = performance.now();
     const reply = await serviceB.add(user, add('B'));
     expect(reply.status).toBe(200);
@@ -49,7 +77,7 @@ describe('write lease', () => {
 
   it("ends with its holder's commit, which lands first; the waiting instance follows at once", async () => {
     const { user, a, serviceA, serviceB } = await userWithAccount();
-    expect(await a.claim(user)).toBe(true);
+    expect(await claims(a, user)).toBe(true);
     const start = performance.now();
     const waiting = serviceB.add(user, add('B'));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -57,32 +85,32 @@ describe('write lease', () => {
     expect((await waiting).status).toBe(200);
     expect(performance.now() - start).toBeLessThan(LEASE_MS);
     expect((await ledgerOf(serviceA, user)).map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['SEED', 'A', 'B']);
-    expect(await makeStore().claim(user)).toBe(true); // nothing left held
+    expect(await claims(makeStore(), user)).toBe(true); // nothing left held
   });
 
   it('a round claims it only after a lost race, waits while another holds it, and lets go at its end', async () => {
     const { user, a, b } = await userWithAccount();
     const roundA = new RoundLease(a, user);
     await roundA.beforeAttempt(0);
-    expect(await b.claim(user)).toBe(true); // A has not claimed: B can
+    expect(await claims(b, user)).toBe(true); // A has not claimed: B can
     await b.release(user);
     await roundA.beforeAttempt(1);
-    expect(await b.claim(user)).toBe(false);
+    expect(await claims(b, user)).toBe(false);
     const roundB = new RoundLease(b, user);
     const start = performance.now();
     expect(await roundB.waitedForOther((await b.load(user)).busyForMs)).toBe(true);
     expect(performance.now() - start).toBeGreaterThanOrEqual(10);
     await roundA.end();
     expect(await roundB.waitedForOther((await b.load(user)).busyForMs)).toBe(false);
-    expect(await b.claim(user)).toBe(true);
+    expect(await claims(b, user)).toBe(true);
   });
 
   it('is never claimed without a lost race: several upkeep steps in one round take none', async () => {
     const store = makeStore();
-    let claims = 0;
+    let claimCount = 0;
     const claim = store.claim.bind(store);
     store.claim = async (userId) => {
-      claims += 1;
+      claimCount += 1;
       return claim(userId);
     };
     let now = Date.parse('2024-06-01T00:00:00Z');
@@ -96,6 +124,6 @@ describe('write lease', () => {
     );
     now = Date.parse('2024-08-01T00:00:00Z');
     expect(await service.balance(user)).toEqual([['P', 0]]);
-    expect(claims).toBe(0);
+    expect(claimCount).toBe(0);
   });
 });
