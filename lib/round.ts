@@ -92,8 +92,8 @@ export class RoundServer {
           const now = this.now();
           const nowKey = instantOfMs(now).sortKey;
           const keys = waiting.flatMap((w) => (w.idempotency ? [w.idempotency.key] : []));
-          // Keys must be looked up; without them, the first attempt may trust the carried account,
-          // and an attempt that has just claimed the lease the account its claim returned.
+          // Keys must be looked up. Without keys, no read is needed on the first attempt of a
+          // round that carries the account, nor on an attempt whose lease claim returned it.
           const known = keys.length > 0 ? undefined : attempt === 0 ? carried : claimed;
           const { account, idempotency, busyForMs } = known ? { account: known, idempotency: new Map(), busyForMs: 0 } : await this.store.load(userId, keys);
           if (await lease.waitedForOther(busyForMs)) continue;
