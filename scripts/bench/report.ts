@@ -178,7 +178,7 @@ function contentionMarkdown(c: ContentionSection): string[] {
     `Measured ${c.measuredAt.slice(0, 16).replace('T', ' ')} UTC (1-minute load average ${c.loadAverage.start} at the start, ${c.loadAverage.end} at the end). ` +
       'Bare routes (the user `default`), serverless-offline in in-process mode (like `npm start`), on a DynamoDB Local of this section\'s own with its data on disk as under `npm start` (one SQLite file, in write-ahead-log mode), ' +
       'the table created afresh for each run. Adds are of 5 points; a mixed client alternates adds of 5 and spends of 3, the user first given one old lot of 10^9 points. ' +
-      `Keep-alive HTTP clients, a warm-up with the run's own workload (${c.runs[0]?.warmupSeconds ?? 0} s or more: the JVM and the API's JIT keep getting faster over the first seconds), then ${c.seconds} s measured; with 4 instances client k talks to instance k mod 4. ` +
+      `Keep-alive HTTP clients, a warm-up with the run's own workload (${c.runs[0]?.warmupSeconds ?? 0} s or more: DynamoDB Local's JVM and the API's JIT keep getting faster for a long while; from a cold start, add@8 on one user rose from about 150 to about 500/s over its first 45 s here), then ${c.seconds} s measured; with 4 instances client k talks to instance k mod 4. ` +
       'req/s and latency (ms) count the legal answers in the window (200, and 400 `INSUFFICIENT_POINTS`); the other columns cover the whole run, warm-up and drain included; ' +
       'a timeout is no answer within 15 s. After each run the ledger is read back over HTTP: every balance must equal its payer\'s ledger sum and its lots\' `remaining`, none below zero, one record per 200.',
     '',
