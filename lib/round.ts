@@ -58,6 +58,9 @@ function withinOneRead(waiting: readonly Waiting[]): readonly Waiting[] {
   return waiting.slice(0, end);
 }
 
+/** The answer to a request whose deadline passed before it could be planned. */
+const waitedTooLong = () => new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.');
+
 const isSolo = (operation: Operation) => operation.kind === 'reverse' || (operation.kind === 'add' && operation.body.points < 0);
 
 export class RoundServer {
@@ -76,7 +79,7 @@ export class RoundServer {
     // round keeps its oldest request's).
     const late = queued().filter((w) => this.now() > w.deadline);
     if (late.length > 0) {
-      for (const request of late) request.settle({ error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
+      for (const request of late) request.settle({ error: waitedTooLong() });
       return { settled: late };
     }
     let waiting: readonly Waiting[] = [];
@@ -145,7 +148,7 @@ export class RoundServer {
     for (const request of waiting) {
       const { operation, idempotency } = request;
       if (batch.now > request.deadline) {
-        outcomes.set(request, { error: new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.') });
+        outcomes.set(request, { error: waitedTooLong() });
         continue;
       }
       if (operation.kind === 'upkeep') {
