@@ -2,12 +2,10 @@
 // order against one state and written as one transaction. Checked against the FIFO model in
 // arrival order, with refusals, keyed retries and a crash at every write.
 import { isDeepStrictEqual } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FailpointCrash } from '../lib/dynamo-client.js';
-import type { Account } from '../lib/ledger.js';
 import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
 import { PointsService, type Reply } from '../lib/service.js';
-import type { Store } from '../lib/store.js';
 import { FifoModel, comparable } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { ledgerOf, makeStore } from './support/store.js';
@@ -72,26 +70,6 @@ const answerOf = (outcome: PromiseSettledResult<Reply>) => {
   return rest;
 };
 
-function countingCommits(store: Store) {
-  const counter = { commits: 0 };
-  const commit = store.commit.bind(store);
-  store.commit = async (c) => {
-    counter.commits += 1;
-    return commit(c);
-  };
-  return counter;
-}
-
-function countingLoads(store: Store) {
-  const counter = { loads: 0 };
-  const load = store.load.bind(store);
-  store.load = async (...args) => {
-    counter.loads += 1;
-    return load(...args);
-  };
-  return counter;
-}
-
 const addOf = (payer: string, second: number) => addBodySchema.parse({ payer, points: 5, timestamp: ts(second) });
 
 async function stateOf(user: string) {
@@ -102,7 +80,7 @@ async function stateOf(user: string) {
 describe('group commit', () => {
   it('answers every request of a burst as if run alone in arrival order, in far fewer transactions', async () => {
     const store = makeStore();
-    const counter = countingCommits(store);
+    const commits = vi.spyOn(store, 'commit');
     const service = new PointsService(store);
     const user = newUser('group');
     const ops = workload();
@@ -110,7 +88,7 @@ describe('group commit', () => {
     const outcomes = await Promise.allSettled(ops.map((op) => submit(service, user, op)));
     const { model, answers } = expectedAnswers(ops);
     expect(outcomes.map(answerOf)).toEqual(answers);
-    expect(counter.commits).toBeLessThan(ops.length / 4);
+    expect(commits.mock.calls.length).toBeLessThan(ops.length / 4);
     const { items, balance } = await stateOf(user);
     expect(comparable(items)).toEqual(model.ledger());
     expect(balance).toEqual(model.balanceObject());
@@ -139,15 +117,15 @@ describe('group commit', () => {
 
   it('rounds that follow each other plan on the account the previous one committed, without reading it again', async () => {
     const store = makeStore();
-    const loads = countingLoads(store);
-    const commits = countingCommits(store);
+    const loads = vi.spyOn(store, 'load');
+    const commits = vi.spyOn(store, 'commit');
     const service = new PointsService(store);
     const user = newUser('carry');
     // One round alone, then the 150 that waited meanwhile: 99 records fit in a transaction.
     const replies = await Promise.all(Array.from({ length: 151 }, (_, i) => service.add(user, addOf('A', i))));
     expect(replies.every((reply) => reply.status === 200)).toBe(true);
-    expect(commits.commits).toBe(3);
-    expect(loads.loads).toBe(1);
+    expect(commits.mock.calls.length).toBe(3);
+    expect(loads.mock.calls.length).toBe(1);
     expect(await service.balance(user)).toEqual([['A', 151 * 5]]);
   });
 
@@ -165,18 +143,14 @@ describe('group commit', () => {
         await other.add(user, addOf('OTHER', 0));
       }
     };
-    const loads = countingLoads(store);
-    const claim = store.claim.bind(store);
-    const claimed: (Account | undefined)[] = [];
-    store.claim = async (userId) => {
-      claimed.push(await claim(userId));
-      return claimed.at(-1);
-    };
+    const loads = vi.spyOn(store, 'load');
+    const claims = vi.spyOn(store, 'claim');
     const service = new PointsService(store);
     const replies = await Promise.all(['A', 'B', 'C'].map((payer, i) => service.add(user, addOf(payer, i + 1))));
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200]);
     // The first round's read; after the lost race, the lease claim returns the fresh account.
-    expect(loads.loads).toBe(1);
+    expect(loads.mock.calls.length).toBe(1);
+    const claimed = await Promise.all(claims.mock.results.map((result) => result.value));
     expect(claimed.map((account) => account && [...account.balances.keys()])).toEqual([['A', 'OTHER']]);
     const { items, balance } = await stateOf(user);
     expect(items.map((item) => (item.type === 'add' ? item.payer : item.type))).toEqual(['A', 'OTHER', 'B', 'C']);
