@@ -1,7 +1,8 @@
 // Section 5: one busy user. Every request goes to the bare routes (the user "default") on a
-// DynamoDB Local of this section's own, on disk like `npm start`'s: adds alone, then mixed adds and spends from many clients
-// on one and on four API instances, each run on a freshly created table and its ledger checked
-// afterwards; and the DynamoDB Local floor, timed with the SDK in the same run.
+// DynamoDB Local of this section's own, on disk like `npm start`'s: adds alone, then mixed adds
+// and spends from many clients on one and on four API instances, each run on a freshly created
+// table and its ledger checked afterwards; and the DynamoDB Local floor, timed with the SDK in the
+// same run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
