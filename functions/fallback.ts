@@ -1,7 +1,7 @@
 // Every request no route matched: 405 when the path exists under another method, else 404.
 import middy from '@middy/core';
 import { ApiError } from '../lib/errors.js';
-import { problemJson, type Event, type Response } from '../lib/http.js';
+import { problemJson, type Event, type Response } from '../lib/problem.js';
 import { allowedMethods } from '../lib/routes.js';
 import { telemetry } from '../lib/telemetry.js';
 

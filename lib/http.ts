@@ -10,10 +10,9 @@ import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from './schemas.js';
 import type { Idempotency, Reply } from './idempotency.js';
-import { PROBLEM_TYPE, problemResponse, type Event, type Response } from './problem.js';
+import { PROBLEM_TYPE, problemJson, type Event, type Response } from './problem.js';
 import { noteUserId, telemetry } from './telemetry.js';
 
-export { RETRY_AFTER_SECONDS, problemResponse, type Event, type Response } from './problem.js';
 type ZodType = z.core.$ZodType;
 
 /** SPEC: 16384 bytes is still accepted, one more is not. */
@@ -122,19 +121,4 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
       return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
     }));
-}
-
-/** The one error mapper: known refusals keep their status; anything else is a bare 500. */
-export function problemJson(): middy.MiddlewareObj<Event, Response> {
-  return {
-    onError: async (request) => {
-      const error = request.error;
-      if (error instanceof ApiError) {
-        request.response = problemResponse(error);
-        return;
-      }
-      // A fault: the request's log line carries it at ERROR with its stack (lib/telemetry.ts).
-      request.response = problemResponse(new ApiError('INTERNAL', 'The service failed to answer; the request may be retried.'));
-    },
-  };
 }

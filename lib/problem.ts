@@ -1,7 +1,9 @@
-// An ApiError as an HTTP answer (application/problem+json). Kept apart from lib/http.ts, which
-// brings zod, so the page functions can answer a refusal without carrying the validation stack.
+// An ApiError as an HTTP answer (application/problem+json), and the one middleware that maps every
+// error to one. Kept apart from lib/http.ts, which brings zod and the token verifier, so the page
+// and catch-all functions can answer a refusal without carrying the validation stack.
+import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ApiError } from './errors.js';
+import { ApiError } from './errors.js';
 
 export type Event = APIGatewayProxyEventV2;
 export type Response = APIGatewayProxyStructuredResultV2;
@@ -17,5 +19,20 @@ export function problemResponse(error: ApiError): Response {
     // SPEC: every 503 tells the client when to come back.
     headers: { 'content-type': PROBLEM_TYPE, ...(error.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}), ...error.headers },
     body: JSON.stringify(error.toProblem()),
+  };
+}
+
+/** The one error mapper: known refusals keep their status; anything else is a bare 500. */
+export function problemJson(): middy.MiddlewareObj<Event, Response> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      if (error instanceof ApiError) {
+        request.response = problemResponse(error);
+        return;
+      }
+      // A fault: the request's log line carries it at ERROR with its stack (lib/telemetry.ts).
+      request.response = problemResponse(new ApiError('INTERNAL', 'The service failed to answer; the request may be retried.'));
+    },
   };
 }
