@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     }
     results.throughput = (await section(`3. throughput (${mode})`, () => throughputSection({ url: apiUrl, mode, runId, concurrencies: [1, 8], seconds: settings.throughputSeconds, warmupSeconds: 1, log }))) ?? [];
     if (!externalUrl) {
-      results.auth = await section('5. balance with AUTH_MODE=jwt next to off', async () =>
+      results.auth = await section('6. balance with AUTH_MODE=jwt next to off', async () =>
         authSection({ runId, requests: settings.latencyRequests, warmup: settings.warmup, log, stop, launch: async (env) => track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env })) }),
       );
     }
