@@ -8,7 +8,7 @@ import { ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type 
 import { claimLease, foreignLeaseMs, releaseLease, type LeaseFields } from './lease.js';
 import type { Account, OpenLot, PlacedTake } from './ledger.js';
 import type { SpendItem } from './response-schemas.js';
-import { ConflictError, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
+import { ConflictError, MAX_PAGE_BYTES, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
 import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
 
 export class DynamoStore implements Store {
@@ -150,16 +150,30 @@ export class DynamoStore implements Store {
   }
 
   async ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :u AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':u': userId, ':from': recordSk(afterSeq + 1), ':to': LAST_RECORD_SK },
-        ConsistentRead: true,
-        Limit: limit + 1, // one more than asked tells whether another page exists
-      }),
-    );
-    const rows = (out.Items ?? []).map((row) => ({ seq: seqOfSk(row.sk as string), item: ledgerItemOf(row) }));
-    return { items: rows.slice(0, limit), more: rows.length > limit };
+    const items: LedgerSlice['items'] = [];
+    let bytes = 0;
+    let startKey: AnyRecord | undefined;
+    // A query returns at most 1 MB of items, however many were asked for: query on until the
+    // page is full, its byte budget is spent, or the ledger ends.
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :u AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':u': userId, ':from': recordSk(afterSeq + 1), ':to': LAST_RECORD_SK },
+          ConsistentRead: true,
+          Limit: limit + 1 - items.length, // one more than fits tells whether another page exists
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const row of out.Items ?? []) {
+        const item = ledgerItemOf(row);
+        bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+        if (items.length === limit || (items.length > 0 && bytes > MAX_PAGE_BYTES)) return { items, more: true };
+        items.push({ seq: seqOfSk(row.sk as string), item });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return { items, more: false };
   }
 }

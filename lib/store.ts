@@ -57,6 +57,12 @@ export interface Commit {
   idempotency?: IdempotencyRecord[];
 }
 
+/**
+ * A page of the ledger stops short of its limit when its items' JSON would pass this: an answer
+ * stays far below Lambda's 6 MB, whatever the breakdowns hold (a spend may list 200 KB of payers).
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
 export interface LedgerSlice {
   items: { seq: number; item: LedgerItem }[];
   /** True when records follow the last one returned. */
@@ -93,6 +99,10 @@ export interface Store {
   commit(commit: Commit): Promise<void>;
   /** The id of the ledger record at `seq`, if there is one: tells whether a write whose answer was lost landed. */
   recordId(userId: string, seq: number): Promise<string | undefined>;
+  /**
+   * The records after `afterSeq`, in order: `limit` of them, or fewer once their JSON passes
+   * MAX_PAGE_BYTES (never none while records follow).
+   */
   ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice>;
 }
 
