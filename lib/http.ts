@@ -48,13 +48,31 @@ export function validate<T extends ZodType>(schema: T, value: unknown, where: st
   throw new ApiError('VALIDATION_FAILED', `The ${where} is not valid.`, fieldErrors(result.error.issues, prefix));
 }
 
+/** Refuses bytes that are not UTF-8; a BOM is kept, so JSON.parse refuses it too. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function utf8Text(bytes: Buffer): string {
+  const notUtf8 = () => new ApiError('VALIDATION_FAILED', 'The body is not valid UTF-8.', [{ path: '', message: 'must be UTF-8 text' }]);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw notUtf8();
+  }
+  // A gateway that decoded the body itself leaves U+FFFD where bytes were not UTF-8. Taken as
+  // text, two different payers would become one name.
+  if (text.includes('\uFFFD')) throw notUtf8();
+  return text;
+}
+
 function readJsonBody(event: Event, optional: boolean): unknown {
   const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bytes.length > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`);
   if (bytes.length === 0 && optional) return {};
   if (bytes.length === 0) throw new ApiError('VALIDATION_FAILED', 'A JSON body is required.', [{ path: '', message: 'required' }]);
+  const text = utf8Text(bytes);
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new ApiError('VALIDATION_FAILED', 'The body is not valid JSON.', [{ path: '', message: 'must be valid JSON' }]);
   }

@@ -86,6 +86,21 @@ describe('400 VALIDATION_FAILED: bodies', () => {
     }
   });
 
+  it('refuses a body that is not UTF-8, as JSON or as binary, so two undecodable payers never become one', async () => {
+    const user = await seededUser('val');
+    const withPayer = (payerBytes: number[]) =>
+      Buffer.concat([Buffer.from('{"payer":"'), Buffer.from(payerBytes), Buffer.from(`","points":1,"timestamp":"${TS}"}`)]);
+    for (const payer of [[0xe9], [0xfc], [0x41, 0xc3], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]]) {
+      for (const type of ['application/json', 'application/octet-stream']) {
+        const answer = await refused(user, 400, 'VALIDATION_FAILED', () => raw('POST', `/users/${user}/add`, withPayer(payer), { 'content-type': type }));
+        expect(answer.body.detail).toMatch(/UTF-8/);
+      }
+    }
+    // The same name sent as UTF-8 is a payer like any other.
+    expect((await raw('POST', `/users/${user}/add`, withPayer([0xc3, 0xa9]))).status).toBe(200);
+    expect((await balance(user)).body).toMatchObject({ 'é': 1 });
+  });
+
   it('refuses bodies that fail the schema, naming the field', async () => {
     const user = await seededUser('val');
     const cases: [string, string, string][] = [
