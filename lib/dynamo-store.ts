@@ -109,25 +109,17 @@ export class DynamoStore implements Store {
   async spendTakes(userId: string, spendSeq: number, from: number, upTo?: number, most = Number.POSITIVE_INFINITY): Promise<PlacedTake[]> {
     // Chunks newest first (from chunk `upTo`), until the one holding position `from`.
     const chunks: PlacedTake[][] = [];
-    let startKey: AnyRecord | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :u AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: { ':u': userId, ':first': chunkSk(spendSeq, 0), ':last': upTo === undefined ? `${chunkPrefix(spendSeq)}~` : chunkSk(spendSeq, upTo) },
-          ConsistentRead: true,
-          ScanIndexForward: false,
-          Limit: Math.min(4, most - chunks.length),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        chunks.push(placedTakesOf(item));
-        if ((item.start as number) <= from || chunks.length >= most) return chunks.reverse().flat();
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :u AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: { ':u': userId, ':first': chunkSk(spendSeq, 0), ':last': upTo === undefined ? `${chunkPrefix(spendSeq)}~` : chunkSk(spendSeq, upTo) },
+      ConsistentRead: true,
+      ScanIndexForward: false,
+    };
+    for await (const item of this.queryItems(query, () => Math.min(4, most - chunks.length))) {
+      chunks.push(placedTakesOf(item));
+      if ((item.start as number) <= from || chunks.length >= most) break;
+    }
     return chunks.reverse().flat();
   }
 
@@ -152,28 +144,32 @@ export class DynamoStore implements Store {
   async ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice> {
     const items: LedgerSlice['items'] = [];
     let bytes = 0;
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :u AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':u': userId, ':from': recordSk(afterSeq + 1), ':to': LAST_RECORD_SK },
+      ConsistentRead: true,
+    };
+    // One more than fits tells whether another page exists.
+    for await (const row of this.queryItems(query, () => limit + 1 - items.length)) {
+      const item = ledgerItemOf(row);
+      bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (items.length === limit || (items.length > 0 && bytes > MAX_PAGE_BYTES)) return { items, more: true };
+      items.push({ seq: seqOfSk(row.sk as string), item });
+    }
+    return { items, more: false };
+  }
+
+  /**
+   * A query's items, page after page: DynamoDB returns at most 1 MB per page, however many were
+   * asked for. `limit` gives each page's Limit; a caller that has what it needs stops iterating.
+   */
+  private async *queryItems(query: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>, limit: () => number): AsyncGenerator<AnyRecord> {
     let startKey: AnyRecord | undefined;
-    // A query returns at most 1 MB of items, however many were asked for: query on until the
-    // page is full, its byte budget is spent, or the ledger ends.
     do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :u AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':u': userId, ':from': recordSk(afterSeq + 1), ':to': LAST_RECORD_SK },
-          ConsistentRead: true,
-          Limit: limit + 1 - items.length, // one more than fits tells whether another page exists
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const row of out.Items ?? []) {
-        const item = ledgerItemOf(row);
-        bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
-        if (items.length === limit || (items.length > 0 && bytes > MAX_PAGE_BYTES)) return { items, more: true };
-        items.push({ seq: seqOfSk(row.sk as string), item });
-      }
+      const out = await this.db.send(new QueryCommand({ ...query, Limit: limit(), ExclusiveStartKey: startKey }));
+      yield* out.Items ?? [];
       startKey = out.LastEvaluatedKey;
     } while (startKey);
-    return { items, more: false };
   }
 }
