@@ -4,10 +4,11 @@
 // results may be visible: the FIFO breakdown, balances, and every lot's remaining in the ledger.
 import { randomUUID } from 'node:crypto';
 import { describe, it, type ExpectStatic } from 'vitest';
+import { addBodySchema } from '../lib/schemas.js';
 import type { Instant } from '../lib/timestamp.js';
 import { parseTimestamp } from '../lib/timestamp.js';
 import { FifoModel, comparable, isoAfter, type Breakdown } from './support/fifo-model.js';
-import { add, balance, ledger, newUser, spend } from './support/http.js';
+import { add, balance, ledger, newUser, reverse, spend } from './support/http.js';
 import { makeService } from './support/store.js';
 
 const BASE = '2021-03-01T00:00:00Z';
@@ -253,5 +254,37 @@ describe.concurrent('negative adds consuming many lots', () => {
     expect(xLots.map((l) => l.remaining)).toEqual([...Array(196).fill(0), 1, 2, 2, 2]);
     expect(items.filter((i) => i.type === 'add' && i.payer === 'Y').every((l) => l.remaining === 1)).toBe(true);
     expect((await balance(user)).body).toEqual({ X: 7, Y: 67 });
+  }, 600_000);
+});
+
+describe('the largest answers', () => {
+  it('as many 128-character payers as one user may have: a keyed spend of them all, its replay and a keyed reversal succeed', async ({ expect }) => {
+    const user = newUser('payers');
+    const service = makeService();
+    const payers: string[] = [];
+    // Names in timestamp order, so the FIFO breakdown lists them in this order.
+    for (let n = 0; ; n++) {
+      const payer = `${String(n).padStart(5, '0')}-${'q'.repeat(122)}`;
+      const body = addBodySchema.parse({ payer, points: 1, timestamp: tsOfRank(n) });
+      const added = await service.add(user, body).catch((error: { code?: string }) => error);
+      if ('code' in added) {
+        expect(added.code).toBe('LIMIT_EXCEEDED');
+        break;
+      }
+      payers.push(payer);
+    }
+    expect(payers.length).toBeGreaterThan(1000);
+    const everything = payers.map((payer) => ({ payer, points: -1 }));
+    const spent = await spend(user, payers.length, { 'idempotency-key': 'all' });
+    expect(spent.status, spent.text.slice(0, 300)).toBe(200);
+    expect(spent.body).toEqual(everything);
+    const replayed = await spend(user, payers.length, { 'idempotency-key': 'all' });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.text).toBe(spent.text);
+    const spendId = (await ledger(user)).find((item) => item.type === 'spend').id;
+    const reversed = await reverse(user, spendId, {}, { 'idempotency-key': 'back' });
+    expect(reversed.status, reversed.text.slice(0, 300)).toBe(200);
+    expect(reversed.body.points).toBe(payers.length);
+    expect(Object.values((await balance(user)).body)).toEqual(payers.map(() => 1));
   }, 600_000);
 });
