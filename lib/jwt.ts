@@ -1,7 +1,7 @@
 // Bearer tokens (SPEC "Identity and access"): the configuration read from the environment, and a
 // verifier built on aws-jwt-verify. lib/auth.ts creates one per container, so keys are fetched
 // (AUTH_JWKS_URL) or parsed (AUTH_JWKS) once and cached, never per request.
-import { JwtVerifier } from 'aws-jwt-verify';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { FetchError, JwksValidationError, JwtBaseError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { claimsSchema, type Claims } from './access.js';

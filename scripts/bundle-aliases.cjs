@@ -6,5 +6,6 @@ const lib = (file) => join(__dirname, '..', 'lib', file);
 
 module.exports = {
   '@aws-sdk/credential-provider-node': lib('lambda-credentials.ts'),
+  '@aws-sdk/middleware-endpoint-discovery': lib('no-endpoint-discovery.ts'),
   '@smithy/core/event-streams': lib('no-event-streams.ts'),
 };

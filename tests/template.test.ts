@@ -1,8 +1,9 @@
 // `serverless package` (offline, no AWS account) and the CloudFormation template it produces:
 // the table as the store expects it, every route wired, least-privilege IAM, the runtime, the
-// alarms and throttling, and cfn-lint's verdict on the whole template.
+// alarms and throttling, cfn-lint's verdict on the whole template, and a packaged bundle's first
+// DynamoDB request as Lambda would send it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../lib/table.js';
 import { ROUTES } from '../lib/routes.js';
 import { ROOT } from '../scripts/stack.js';
+import { readZipEntry } from './support/zip.js';
 
 type Resource = { Type: string; Condition?: string; Properties: Record<string, any> };
 let template: Record<string, any>;
@@ -150,6 +152,39 @@ describe('serverless package', () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({ AUTH_MODE: 'jwt', AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: 'points' });
     }
   });
+
+  it('sends a packaged function\'s requests to the region\'s DynamoDB, signed with the role\'s credentials', async () => {
+    // The bundle runs as in Lambda (no endpoint, credentials in the environment): the SDK parts
+    // scripts/bundle-aliases.cjs swaps out must not be on that path. Its first request is caught
+    // as it is sent; nothing leaves the machine.
+    const dir = mkdtempSync(join(tmpdir(), 'points-bundle-'));
+    try {
+      writeFileSync(join(dir, 'balance.mjs'), readZipEntry(join(out, 'balance.zip'), 'functions/balance.mjs'));
+      writeFileSync(
+        join(dir, 'probe.mjs'),
+        `import http from 'node:http';
+        http.ClientRequest.prototype.end = function () {
+          const header = (name) => this.getHeader(name);
+          process.stdout.write(JSON.stringify({ host: header('host'), authorization: header('authorization'), token: header('x-amz-security-token'), target: header('x-amz-target') }));
+          process.exit(0);
+        };
+        const { handler } = await import('./balance.mjs');
+        const event = { version: '2.0', routeKey: 'GET /users/{userId}/balance', rawPath: '/users/alice/balance', rawQueryString: '', headers: {}, pathParameters: { userId: 'alice' },
+          requestContext: { http: { method: 'GET', path: '/users/alice/balance' }, requestId: 'test', routeKey: 'GET /users/{userId}/balance' }, isBase64Encoded: false };
+        console.error(JSON.stringify(await handler(event, { getRemainingTimeInMillis: () => 10000, awsRequestId: 'test', functionName: 'balance' })));
+        process.exit(1);`,
+      );
+      const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDPOINTSTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session-token', TABLE_NAME: 'points-dev', AUTH_MODE: 'off', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'probe.mjs')], { env });
+      const sent = JSON.parse(stdout) as Record<string, string>;
+      expect(sent.host).toBe('dynamodb.eu-west-1.amazonaws.com');
+      expect(sent.target).toBe('DynamoDB_20120810.GetItem');
+      expect(sent.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDPOINTSTEST\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, /);
+      expect(sent.token).toBe('session-token');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('refuses to package without AUTH_ISSUER, naming the variable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'points-package-'));
