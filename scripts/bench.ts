@@ -9,6 +9,7 @@
 //                                      which the bench writes history users into
 //   npm run bench -- --quick           smaller histories and shorter runs, for a smoke test
 //   npm run bench -- --only contention only section 5 (one busy user, on a stack of its own);
+//   npm run bench -- --only coldstart  or only section 4 (cold start, with DynamoDB Local alone);
 //                                      the other sections keep their figures in bench/results.*
 //
 // The figures are reports: the exit code is 0 whatever the timings and targets (non-zero only
@@ -32,7 +33,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values: args } = parseArgs({
   options: { url: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
 });
-if (args.only !== undefined && args.only !== 'contention') throw new Error(`--only ${args.only}: only "contention" can run alone`);
+/** The sections that can run alone, and the prefix of their errors in results.json. */
+const ALONE = { contention: '5.', coldstart: '4.' } as const;
+type Alone = keyof typeof ALONE;
+const only = args.only as Alone | undefined;
+if (only !== undefined && !(only in ALONE)) throw new Error(`--only ${only}: only ${Object.keys(ALONE).join(' or ')} can run alone`);
 const externalUrl = args.url ?? process.env.BENCH_URL;
 const quick = args.quick ?? false;
 const outDir = args.out ?? join(ROOT, 'bench');
@@ -154,9 +159,20 @@ const contention = async () => {
   );
 };
 
+const coldStart = async (database: () => Promise<{ endpoint: string; table: string }>) => {
+  results.coldStart = await section('4. cold start: bundling each function and timing its import', () =>
+    coldStartSection({ database, runId, runs: settings.coldRuns, invocations: settings.invocations, log }),
+  );
+};
+
 async function main(): Promise<void> {
   log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.ramGiB} GiB, Node ${results.machine.node}${quick ? ' (quick run)' : ''}`);
-  if (args.only) return contention();
+  if (only === 'contention') return contention();
+  if (only === 'coldstart') return coldStart(async () => {
+    const dynamo = await track(startDynamo({ quiet: true }));
+    await prepareTable(dynamo.url, 'points-bench');
+    return { endpoint: dynamo.url, table: 'points-bench' };
+  });
   let endpoint: string;
   let table: string;
   let dynamo: Running | undefined;
@@ -201,9 +217,7 @@ async function main(): Promise<void> {
   const apiUrl = externalUrl ?? (await section('waiting for serverless-offline (in-process mode)', async () => (await inProcessApi!).url));
 
   // 4 while the API idles and DynamoDB Local is warm: its timings are the most sensitive to load.
-  results.coldStart = await section('4. cold start: bundling each function and timing its import', () =>
-    coldStartSection({ endpoint, table, runId, runs: settings.coldRuns, invocations: settings.invocations, log }),
-  );
+  await coldStart(() => Promise.resolve({ endpoint, table }));
 
   const mode = externalUrl ? 'the given API' : 'in-process (--useInProcess)';
   if (apiUrl) {
@@ -259,8 +273,10 @@ results.machine.loadAverage.end = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 mkdirSync(outDir, { recursive: true });
 const jsonPath = join(outDir, 'results.json');
 // --only: the other sections keep the figures of the last full run.
-const previous: Results | undefined = args.only && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : undefined;
-const written: Results = previous ? { ...previous, contention: results.contention, errors: [...previous.errors.filter((e) => !e.startsWith('5.')), ...results.errors] } : results;
+const previous: Results | undefined = only && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : undefined;
+const written: Results = previous
+  ? { ...previous, ...(only === 'contention' ? { contention: results.contention } : { coldStart: results.coldStart }), errors: [...previous.errors.filter((e) => !e.startsWith(ALONE[only!])), ...results.errors] }
+  : results;
 writeFileSync(jsonPath, `${JSON.stringify(written, null, 2)}\n`);
 const md = markdown(written);
 writeFileSync(join(outDir, 'results.md'), `${md}\n`);

@@ -52,9 +52,12 @@ export interface ColdStartSection {
  */
 export const FUNCTIONS = [...new Set(ROUTES.filter(isApiRoute).map((route) => route.operation)), 'fallback'];
 
-// The probe: times the import, optionally invokes the handler, counting TCP connects.
+// The probe: times the import, optionally invokes the handler, counting TCP connects. Lambda's
+// Node.js runtime has loaded node:http (its Runtime API client) before it imports a handler, so
+// the probe loads it first too: init is what the function's own module adds.
 const PROBE = `
 import net from 'node:net';
+import 'node:http';
 let connections = 0;
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function (...args) { connections++; return connect.apply(this, args); };
@@ -111,7 +114,14 @@ function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-export async function coldStartSection(options: { endpoint: string; table: string; runId: string; runs: number; invocations: number; log: (line: string) => void }): Promise<ColdStartSection> {
+export async function coldStartSection(options: {
+  /** The database for the invocations, asked for once the imports are timed (a JVM starting meanwhile would sway them). */
+  database: () => Promise<{ endpoint: string; table: string }>;
+  runId: string;
+  runs: number;
+  invocations: number;
+  log: (line: string) => void;
+}): Promise<ColdStartSection> {
   const dir = mkdtempSync(join(tmpdir(), 'points-bench-'));
   try {
     const probe = join(dir, 'probe.mjs');
@@ -131,15 +141,14 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       platform: 'node',
       format: 'esm',
       outExtension: { '.js': '.mjs' },
-      banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
       logLevel: 'error',
     });
-    // Only what the Lambda environment would hold (no tsx loader in NODE_OPTIONS).
+    // Imports are timed with what a deployed function's environment holds (no endpoint: AWS's
+    // own; no tsx loader in NODE_OPTIONS); the invocations are pointed at the local database.
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
-      TABLE_NAME: options.table,
-      DYNAMODB_ENDPOINT: options.endpoint,
+      TABLE_NAME: 'points',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const bundles = [...FUNCTIONS.map((name) => ({ name, file: join(dir, `${name}.mjs`) })), { name: '(empty module)', file: empty }];
@@ -158,6 +167,8 @@ export async function coldStartSection(options: { endpoint: string; table: strin
     const baselineCpuMs = median(samples.get('(empty module)')!.cpuMs);
 
     // Invocations: the data functions, each on its own user, in one process per function.
+    const { endpoint, table } = await options.database();
+    const invokeEnv: NodeJS.ProcessEnv = { ...env, TABLE_NAME: table, DYNAMODB_ENDPOINT: endpoint };
     const user = `bench-${options.runId}-cold`;
     const n = options.invocations;
     const plans: Record<string, unknown[]> = {
@@ -183,7 +194,7 @@ export async function coldStartSection(options: { endpoint: string; table: strin
       };
       const events = plans[name];
       if (events) {
-        const out = lastJsonLine(await runNode([probe, file, JSON.stringify({ events })], env)) as { times: number[]; connections: number };
+        const out = lastJsonLine(await runNode([probe, file, JSON.stringify({ events })], invokeEnv)) as { times: number[]; connections: number };
         Object.assign(row, {
           invocations: events.length,
           connections: out.connections,

@@ -138,7 +138,7 @@ export function markdown(r: Results): string {
     const c = r.coldStart;
     out.push('## 4. Cold start', '');
     out.push(
-      `Each function bundled as \`serverless.yml\` \`custom.esbuild\` does (bundle, minify, ESM, node20, ESM main fields first, the aliases of \`scripts/bundle-aliases.cjs\`: env-only credentials, no event streams). Init: median time from process start until \`import()\` of the bundle resolved, minus the same for an empty module (${c.baselineMs} ms), over ${c.rows[0]?.runs ?? 0} fresh \`node\` processes; init CPU: the same in CPU time (user + system), which other processes on the machine sway less. Invocations: sequential calls of the handler in one process and the TCP connections they opened.`,
+      `Each function bundled as \`serverless.yml\` \`custom.esbuild\` does (bundle, minify, ESM, node20, ESM main fields first, the aliases of \`scripts/bundle-aliases.cjs\`: env-only credentials, no event streams, no endpoint discovery). Init: median time from process start until \`import()\` of the bundle resolved, minus the same for an empty module (${c.baselineMs} ms), over ${c.rows[0]?.runs ?? 0} fresh \`node\` processes that, like Lambda's Node.js runtime, have \`node:http\` loaded first, with a deployed function's environment (no local endpoint); init CPU: the same in CPU time (user + system), which other processes on the machine sway less. Invocations: sequential calls of the handler in one process and the TCP connections they opened.`,
       '',
     );
     out.push(
