@@ -44,7 +44,7 @@ const outDir = args.out ?? join(ROOT, 'bench');
 
 const settings = quick
   ? { sizes: [200, 1_000, 5_000], latencyRequests: 30, warmup: 5, throughputSeconds: 1, coldRuns: 2, invocations: 5, contentionWarmupSeconds: 1 }
-  : { sizes: [1_000, 10_000, 50_000], latencyRequests: 200, warmup: 20, throughputSeconds: 5, coldRuns: 7, invocations: 20, contentionWarmupSeconds: 30 };
+  : { sizes: [1_000, 10_000, 50_000], latencyRequests: 200, warmup: 20, throughputSeconds: 5, coldRuns: 15, invocations: 20, contentionWarmupSeconds: 30 };
 
 const startedAt = performance.now();
 const elapsed = () => `${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s`;
