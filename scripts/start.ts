@@ -1,6 +1,7 @@
 // `npm start`: DynamoDB Local with data on disk (.dynamodb/), the table, and the API on PORT
 // (default 8000). With DYNAMODB_ENDPOINT set, that DynamoDB is used instead. Ctrl-C stops all.
 import { join } from 'node:path';
+import { authConfig } from '../lib/jwt.js';
 import { MINT_HINT, devIssuerEnv } from './dev-issuer.js';
 import { ROOT, prepareTable, startApi, startDynamo, type Running } from './stack.js';
 
@@ -17,7 +18,13 @@ async function stopAll(code: number): Promise<never> {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
 
+// jwt with no issuer trusts the local one (scripts/dev-issuer.ts).
+const devIssuer = process.env.AUTH_MODE === 'jwt' && !process.env.AUTH_ISSUER;
+
 try {
+  // AUTH_* settings the functions would refuse (lib/jwt.ts) stop npm start here, with the reason,
+  // rather than an API that answers every request 500.
+  if (!devIssuer) authConfig();
   let endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) {
     const dynamoPort = Number(process.env.DYNAMODB_PORT || 0) || undefined;
@@ -27,8 +34,7 @@ try {
     console.log(`DynamoDB Local on ${endpoint} (data in .dynamodb/)`);
   }
   await prepareTable(endpoint, table);
-  // AUTH_* reach the functions from this environment; jwt with no issuer trusts the local one.
-  const devIssuer = process.env.AUTH_MODE === 'jwt' && !process.env.AUTH_ISSUER;
+  // AUTH_* reach the functions from this environment.
   const env = devIssuer ? await devIssuerEnv() : {};
   const api = await startApi({ port, dynamoEndpoint: endpoint, table, inProcess: process.env.OFFLINE_WORKERS !== '1', env });
   started.push(api);
