@@ -1,11 +1,15 @@
 // The rules of SPEC "Identity and access" as a pure function, against a small model written
 // straight from SPEC's scope table; and AUTH_* settings read from the environment.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SCOPES, authorize, routeAccess, scopesFor, type Claims, type Operation, type Scope } from '../lib/access.js';
 import { AuthConfigError, authConfig } from '../lib/jwt.js';
 import { openApiDocument } from '../lib/openapi.js';
 import { ROUTES } from '../lib/routes.js';
+import { ROOT } from '../scripts/stack.js';
 
 const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'openapi', 'docs', 'console'];
 const SCOPE_NAMES = ['points:read', 'points:spend', 'points:earn', 'points:admin', 'points:other', 'read'];
@@ -132,4 +136,14 @@ describe('AUTH_* settings', () => {
     expect(() => authConfig({ AUTH_MODE: 'jwt', AUTH_ISSUER: 'https://i', AUTH_JWKS: '{"keys":' })).toThrow(/AUTH_JWKS/);
     expect(() => authConfig({ AUTH_MODE: 'jwt', AUTH_ISSUER: 'https://i', AUTH_JWKS: '[]' })).toThrow(/AUTH_JWKS/);
   });
+
+  it('stops npm start at once, with the reason, before it starts anything', async () => {
+    const start = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], { cwd: ROOT, env: { ...process.env, PORT: '1', ...env }, timeout: 30_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    expect(await start({ AUTH_MODE: 'bogus' })).toEqual({ code: 1, stderr: 'AUTH_MODE must be "off" or "jwt", not "bogus"\n' });
+    expect(await start({ AUTH_MODE: 'jwt', AUTH_ISSUER: 'https://i', AUTH_JWKS: jwks, AUTH_JWKS_URL: 'https://k' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/not both/) });
+  }, 60_000);
 });
