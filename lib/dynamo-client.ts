@@ -21,6 +21,8 @@ const WRITE_TARGET = new RegExp(`\\.(?:${WRITES.join('|')})$`);
 const CONNECTION_TIMEOUT_MS = 2_000;
 /** One attempt: generous for a 100-item transaction on a loaded DynamoDB Local, well inside the budget. */
 const ATTEMPT_TIMEOUT_MS = 4_000;
+/** The region of a local endpoint (and the fallback where AWS_REGION is unset). */
+const LOCAL_REGION = 'us-east-1';
 /** Attempts per call (the SDK's standard retry: throttles and transient faults, jittered backoff). */
 const MAX_ATTEMPTS = 3;
 
@@ -87,9 +89,10 @@ const faultClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutpu
 export function createClient(endpoint = process.env.DYNAMODB_ENDPOINT || undefined): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     endpoint,
-    region: process.env.AWS_REGION || 'us-east-1',
-    // DynamoDB Local accepts any credentials; in AWS the Lambda role's are used.
-    ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    // A local endpoint gets the same key and region from every process (npm start creating the
+    // table, the functions under serverless-offline, the tests): a DynamoDB Local started without
+    // -sharedDb keeps one database per key and region. In AWS, the function's region and role.
+    ...(endpoint ? { region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : { region: process.env.AWS_REGION || LOCAL_REGION }),
     requestHandler: new DeadlineHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: ATTEMPT_TIMEOUT_MS, throwOnRequestTimeout: true }),
     retryMode: 'standard',
     maxAttempts: MAX_ATTEMPTS,
