@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { isApiRoute, ROUTES } from '../../lib/routes.js';
 import { ROOT } from '../stack.js';
 import { median, round } from './http.js';
+import { lambdaNode } from './lambda-node.js';
 
 export interface ColdStartRow {
   function: string;
@@ -20,6 +21,8 @@ export interface ColdStartRow {
   gzipKib: number;
   /** Median time from process start until `import()` of the bundle resolved, minus the same for an empty module. */
   initMs: number;
+  /** The same on Lambda's Node.js major (lambdaNode), when it could be had. */
+  lambdaInitMs?: number;
   /** Median duration of the `import()` itself. */
   importMs: number;
   /** The same as CPU time (user + system): less swayed by other processes on a busy machine. */
@@ -32,6 +35,8 @@ export interface ColdStartRow {
   warmInvocationMs?: number;
 }
 
+const EMPTY = '(empty module)';
+
 const bundleAliases = createRequire(import.meta.url)('../bundle-aliases.cjs') as Record<string, string>;
 
 /** The deployment goals (README "Deploy"): every API function's bundle and its median init. */
@@ -39,6 +44,12 @@ export const GOALS = { bundleBytes: 400_000, initMs: 60 };
 
 export interface ColdStartSection {
   baselineMs: number;
+  /** This machine's Node.js, and Lambda's (or why it could not be timed). */
+  localNode: string;
+  lambdaNode: string;
+  lambdaBaselineMs?: number;
+  /** Every API function's init within the goal on Lambda's Node.js (absent when not timed). */
+  lambdaInitWithinGoal?: boolean;
   rows: ColdStartRow[];
   bundlesWithinGoal: boolean;
   initWithinGoal: boolean;
@@ -102,9 +113,9 @@ function event(method: 'GET' | 'POST', userId: string, route: string, body?: unk
 /** The probe's result: its last line, after whatever the handlers logged (lib/telemetry.ts). */
 const lastJsonLine = (out: string): unknown => JSON.parse(out.trimEnd().split('\n').at(-1)!);
 
-function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+function runNode(args: string[], env: NodeJS.ProcessEnv, node = process.execPath): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
@@ -151,20 +162,30 @@ export async function coldStartSection(options: {
       TABLE_NAME: 'points',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    const bundles = [...FUNCTIONS.map((name) => ({ name, file: join(dir, `${name}.mjs`) })), { name: '(empty module)', file: empty }];
-    const samples = new Map<string, { resolvedAt: number[]; importMs: number[]; cpuMs: number[] }>(bundles.map((b) => [b.name, { resolvedAt: [], importMs: [], cpuMs: [] }]));
-    // Runs interleaved across bundles, so background load spreads over all of them alike.
-    await runNode([probe, empty], env); // warm the file cache
+    const bundles = [...FUNCTIONS.map((name) => ({ name, file: join(dir, `${name}.mjs`) })), { name: EMPTY, file: empty }];
+    // Timed on this machine's node and on Lambda's Node.js major, which parses and compiles
+    // differently; the figures of each are against an empty module on the same node.
+    const lambda = lambdaNode();
+    if ('unavailable' in lambda) options.log(`  Lambda's Node.js not timed: ${lambda.unavailable}`);
+    const nodes = [{ key: 'local', path: process.execPath }, ...('path' in lambda ? [{ key: 'lambda', path: lambda.path }] : [])];
+    const samples = new Map<string, { resolvedAt: number[]; importMs: number[]; cpuMs: number[] }>();
+    const sampled = (node: string, name: string) => samples.get(`${node} ${name}`) ?? samples.set(`${node} ${name}`, { resolvedAt: [], importMs: [], cpuMs: [] }).get(`${node} ${name}`)!;
+    // Runs interleaved across bundles and nodes, so background load spreads over all of them alike.
+    for (const node of nodes) await runNode([probe, empty], env, node.path); // warm the file cache
     for (let run = 0; run < options.runs; run++) {
-      for (const { name, file } of bundles) {
-        const out = lastJsonLine(await runNode([probe, file], env)) as { resolvedAt: number; importMs: number; cpuMs: number };
-        samples.get(name)!.resolvedAt.push(out.resolvedAt);
-        samples.get(name)!.importMs.push(out.importMs);
-        samples.get(name)!.cpuMs.push(out.cpuMs);
+      for (const node of nodes) {
+        for (const { name, file } of bundles) {
+          const out = lastJsonLine(await runNode([probe, file], env, node.path)) as { resolvedAt: number; importMs: number; cpuMs: number };
+          const s = sampled(node.key, name);
+          s.resolvedAt.push(out.resolvedAt);
+          s.importMs.push(out.importMs);
+          s.cpuMs.push(out.cpuMs);
+        }
       }
     }
-    const baselineMs = median(samples.get('(empty module)')!.resolvedAt);
-    const baselineCpuMs = median(samples.get('(empty module)')!.cpuMs);
+    const baselineMs = median(sampled('local', EMPTY).resolvedAt);
+    const baselineCpuMs = median(sampled('local', EMPTY).cpuMs);
+    const lambdaBaselineMs = 'path' in lambda ? median(sampled('lambda', EMPTY).resolvedAt) : undefined;
 
     // Invocations: the data functions, each on its own user, in one process per function.
     const { endpoint, table } = await options.database();
@@ -189,13 +210,14 @@ export async function coldStartSection(options: {
     for (const name of FUNCTIONS) {
       const file = join(dir, `${name}.mjs`);
       const bytes = statSync(file).size;
-      const s = samples.get(name)!;
+      const s = sampled('local', name);
       const row: ColdStartRow = {
         function: name,
         bytes,
         kib: round(bytes / 1024, 1),
         gzipKib: round(gzipSync(readFileSync(file)).length / 1024, 1),
         initMs: round(median(s.resolvedAt) - baselineMs, 1),
+        ...(lambdaBaselineMs !== undefined ? { lambdaInitMs: round(median(sampled('lambda', name).resolvedAt) - lambdaBaselineMs, 1) } : {}),
         importMs: round(median(s.importMs), 1),
         initCpuMs: round(median(s.cpuMs) - baselineCpuMs, 1),
         runs: options.runs,
@@ -211,11 +233,14 @@ export async function coldStartSection(options: {
         });
       }
       rows.push(row);
-      options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms (CPU ${row.initCpuMs} ms)${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
+      options.log(`  ${name}: ${row.kib} KiB (${row.gzipKib} KiB gzip), init ${row.initMs} ms (CPU ${row.initCpuMs} ms)${row.lambdaInitMs !== undefined ? `, on Lambda's Node ${row.lambdaInitMs} ms` : ''}${row.connections !== undefined ? `, ${row.invocations} invocations opened ${row.connections} connection(s)` : ''}`);
     }
     const clientsReused = rows.every((r) => r.connections === undefined || r.connections <= 1);
     return {
       baselineMs: round(baselineMs, 1),
+      localNode: process.version,
+      lambdaNode: 'path' in lambda ? lambda.version : `not timed: ${lambda.unavailable}`,
+      ...(lambdaBaselineMs !== undefined ? { lambdaBaselineMs: round(lambdaBaselineMs, 1), lambdaInitWithinGoal: rows.every((r) => r.lambdaInitMs! <= GOALS.initMs) } : {}),
       rows,
       clientsReused,
       bundlesWithinGoal: rows.every((r) => r.bytes <= GOALS.bundleBytes),
