@@ -2,8 +2,9 @@
 // verifier built on aws-jwt-verify. lib/auth.ts creates one per container, so keys are fetched
 // (AUTH_JWKS_URL) or parsed (AUTH_JWKS) once and cached, never per request.
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import { FetchError, JwksValidationError, JwtBaseError } from 'aws-jwt-verify/error';
-import type { Jwks } from 'aws-jwt-verify/jwk';
+import { FetchError, JwksValidationError, JwtBaseError, NonRetryableFetchError } from 'aws-jwt-verify/error';
+import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache, type Jwks } from 'aws-jwt-verify/jwk';
 import { claimsSchema, type Claims } from './access.js';
 
 /** Only these; aws-jwt-verify refuses `none` and HMAC, and would otherwise take RS512, EdDSA, … */
@@ -52,25 +53,52 @@ export function authConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   return { mode, issuer, audience, jwksUrl: env.AUTH_JWKS_URL || `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` };
 }
 
+/** How long a plain-HTTP key fetch may take, like aws-jwt-verify's own HTTPS fetches. */
+const FETCH_TIMEOUT_MS = 3_000;
+
+/**
+ * aws-jwt-verify fetches keys over HTTPS only; a local issuer (a test harness, a development
+ * identity provider) often serves them over plain HTTP, which this takes too. Deploys refuse an
+ * http:// AUTH_JWKS_URL (scripts/serverless-auth.cjs), so in AWS keys always come over HTTPS.
+ */
+class JwksFetcher implements Fetcher {
+  private readonly https = new SimpleFetcher();
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    if (!uri.startsWith('http:')) return this.https.fetch(uri);
+    let response: Response;
+    try {
+      response = await fetch(uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
+    } catch (error) {
+      throw new FetchError(uri, (error as Error).message);
+    }
+    if (response.status !== 200) throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);
+    return response.arrayBuffer();
+  }
+}
+
 /** Turns a bearer token into its claims, or throws TokenRefused / KeysUnavailable. */
 export type TokenVerifier = (token: string) => Promise<Claims>;
 
 export function createVerifier(config: JwtConfig): TokenVerifier {
-  const verifier = JwtVerifier.create({
-    issuer: config.issuer,
-    audience: null, // checked below, to read Cognito's access tokens too
-    graceSeconds: LEEWAY_SECONDS,
-    // Inline keys are cached under a name that is never fetched (verifySync below never fetches).
-    jwksUri: 'jwksUrl' in config ? config.jwksUrl : 'https://inline-jwks.invalid/',
-    // Runs after the signature, iss, aud and times are checked.
-    customJwtCheck: ({ header, payload }) => {
-      if (!ALGORITHMS.includes(header.alg ?? '')) throw new TokenRefused(`Tokens signed with ${header.alg ?? 'no algorithm'} are not accepted; use ${ALGORITHMS.join(' or ')}.`);
-      if (payload.exp === undefined) throw new TokenRefused('The token has no exp (expiry).');
-      // Amazon Cognito's access tokens carry no aud: their audience is the app client, client_id.
-      const audiences = payload.aud === undefined ? [payload.client_id].filter((id) => typeof id === 'string') : [payload.aud].flat();
-      if (!audiences.some((aud) => config.audience.includes(aud as string))) throw new TokenRefused(`The token's audience is not one of ${config.audience.join(', ')}.`);
+  const verifier = JwtVerifier.create(
+    {
+      issuer: config.issuer,
+      audience: null, // checked below, to read Cognito's access tokens too
+      graceSeconds: LEEWAY_SECONDS,
+      // Inline keys are cached under a name that is never fetched (verifySync below never fetches).
+      jwksUri: 'jwksUrl' in config ? config.jwksUrl : 'https://inline-jwks.invalid/',
+      // Runs after the signature, iss, aud and times are checked.
+      customJwtCheck: ({ header, payload }) => {
+        if (!ALGORITHMS.includes(header.alg ?? '')) throw new TokenRefused(`Tokens signed with ${header.alg ?? 'no algorithm'} are not accepted; use ${ALGORITHMS.join(' or ')}.`);
+        if (payload.exp === undefined) throw new TokenRefused('The token has no exp (expiry).');
+        // Amazon Cognito's access tokens carry no aud: their audience is the app client, client_id.
+        const audiences = payload.aud === undefined ? [payload.client_id].filter((id) => typeof id === 'string') : [payload.aud].flat();
+        if (!audiences.some((aud) => config.audience.includes(aud as string))) throw new TokenRefused(`The token's audience is not one of ${config.audience.join(', ')}.`);
+      },
     },
-  });
+    { jwksCache: new SimpleJwksCache({ fetcher: new JwksFetcher() }) },
+  );
   // Inline keys: verified synchronously against the cache, so an unknown kid never leads to a fetch.
   const check = 'jwks' in config ? (verifier.cacheJwks(config.jwks), async (token: string) => verifier.verifySync(token)) : (token: string) => verifier.verify(token);
   return async (token) => {

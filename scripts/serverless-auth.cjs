@@ -1,5 +1,6 @@
 // Serverless plugin: a deployed stage always runs AUTH_MODE=jwt (serverless.yml sets it), and
-// `serverless package` / `deploy` refuse to run without AUTH_ISSUER. Only `serverless offline`
+// `serverless package` / `deploy` refuse to run without AUTH_ISSUER, or with keys to be fetched
+// over plain HTTP (lib/jwt.ts takes http:// only for local issuers). Only `serverless offline`
 // (the local stack) takes AUTH_MODE from its environment, off when unset.
 'use strict';
 
@@ -11,6 +12,14 @@ class AuthStage {
         throw new serverless.classes.Error(
           'AUTH_ISSUER is not set. A deployed stage runs AUTH_MODE=jwt and accepts only tokens whose iss is exactly AUTH_ISSUER ' +
             '(for Cognito: https://cognito-idp.<region>.amazonaws.com/<userPoolId>). Set it, and AUTH_AUDIENCE, before packaging or deploying.',
+        );
+      }
+      // The same default as lib/jwt.ts: the issuer's own well-known address.
+      const keysUrl = process.env.AUTH_JWKS ? undefined : process.env.AUTH_JWKS_URL || `${process.env.AUTH_ISSUER.replace(/\/+$/, '')}/.well-known/jwks.json`;
+      if (keysUrl !== undefined && !keysUrl.startsWith('https://')) {
+        throw new serverless.classes.Error(
+          `The issuer's keys would be fetched from ${keysUrl}: a deployed stage fetches them only over https://, where they cannot be replaced on the way. ` +
+            'Set AUTH_JWKS_URL to an https:// address, or give the keys inline in AUTH_JWKS.',
         );
       }
       environment().AUTH_MODE = 'jwt';

@@ -186,17 +186,26 @@ describe('serverless package', () => {
     }
   }, 30_000);
 
-  it('refuses to package without AUTH_ISSUER, naming the variable', async () => {
+  const packageFailure = async (env: NodeJS.ProcessEnv) => {
     const dir = mkdtempSync(join(tmpdir(), 'points-package-'));
     try {
-      const failure = await serverlessPackage({ ...pipelineEnv, AUTH_MODE: 'jwt' }, dir).then(
+      const failure = await serverlessPackage({ ...pipelineEnv, AUTH_MODE: 'jwt', ...env }, dir).then(
         () => undefined,
         (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
       );
-      expect(failure).toMatch(/AUTH_ISSUER is not set/);
-      expect(readdirSync(dir)).toEqual([]);
+      return { failure, written: readdirSync(dir) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  };
+
+  it('refuses to package without AUTH_ISSUER, naming the variable', async () => {
+    expect(await packageFailure({})).toEqual({ failure: expect.stringMatching(/AUTH_ISSUER is not set/), written: [] });
   }, 120_000);
+
+  it('refuses to package keys fetched over plain HTTP, given or by the issuer\'s default', async () => {
+    const refused = { failure: expect.stringMatching(/fetches them only over https:\/\//), written: [] };
+    expect(await packageFailure({ AUTH_ISSUER: ISSUER, AUTH_JWKS_URL: 'http://keys.example/jwks.json' })).toEqual(refused);
+    expect(await packageFailure({ AUTH_ISSUER: 'http://issuer.example' })).toEqual(refused);
+  }, 180_000);
 });
