@@ -2,10 +2,10 @@
 // verifier built on aws-jwt-verify. lib/auth.ts creates one per container, so keys are fetched
 // (AUTH_JWKS_URL) or parsed (AUTH_JWKS) once and cached, never per request.
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import { FetchError, JwksValidationError, JwtBaseError, NonRetryableFetchError } from 'aws-jwt-verify/error';
-import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
-import { SimpleJwksCache, type Jwks } from 'aws-jwt-verify/jwk';
+import { FetchError, JwksValidationError, JwtBaseError } from 'aws-jwt-verify/error';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import { claimsSchema, type Claims } from './access.js';
+import { KeySetCache } from './jwt-keys.js';
 
 /** Only these; aws-jwt-verify refuses `none` and HMAC, and would otherwise take RS512, EdDSA, … */
 export const ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
@@ -53,30 +53,6 @@ export function authConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   return { mode, issuer, audience, jwksUrl: env.AUTH_JWKS_URL || `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` };
 }
 
-/** How long a plain-HTTP key fetch may take, like aws-jwt-verify's own HTTPS fetches. */
-const FETCH_TIMEOUT_MS = 3_000;
-
-/**
- * aws-jwt-verify fetches keys over HTTPS only; a local issuer (a test harness, a development
- * identity provider) often serves them over plain HTTP, which this takes too. Deploys refuse an
- * http:// AUTH_JWKS_URL (scripts/serverless-auth.cjs), so in AWS keys always come over HTTPS.
- */
-class JwksFetcher implements Fetcher {
-  private readonly https = new SimpleFetcher();
-
-  async fetch(uri: string): Promise<ArrayBuffer> {
-    if (!uri.startsWith('http:')) return this.https.fetch(uri);
-    let response: Response;
-    try {
-      response = await fetch(uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
-    } catch (error) {
-      throw new FetchError(uri, (error as Error).message);
-    }
-    if (response.status !== 200) throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);
-    return response.arrayBuffer();
-  }
-}
-
 /** Turns a bearer token into its claims, or throws TokenRefused / KeysUnavailable. */
 export type TokenVerifier = (token: string) => Promise<Claims>;
 
@@ -97,7 +73,7 @@ export function createVerifier(config: JwtConfig): TokenVerifier {
         if (!audiences.some((aud) => config.audience.includes(aud as string))) throw new TokenRefused(`The token's audience is not one of ${config.audience.join(', ')}.`);
       },
     },
-    { jwksCache: new SimpleJwksCache({ fetcher: new JwksFetcher() }) },
+    { jwksCache: new KeySetCache() },
   );
   // Inline keys: verified synchronously against the cache, so an unknown kid never leads to a fetch.
   const check = 'jwks' in config ? (verifier.cacheJwks(config.jwks), async (token: string) => verifier.verifySync(token)) : (token: string) => verifier.verify(token);
