@@ -72,7 +72,8 @@ describe('401 UNAUTHENTICATED: no, malformed, wrongly signed, expired or foreign
     ['a wrong aud with a client_id in the audience', token({ ...valid, claims: { aud: 'someone-else', client_id: 'points' } })],
     ['an aud that is not a string', token({ ...valid, claims: { aud: 7 } })],
     ['an unknown kid', signJws({ alg: 'RS256', typ: 'JWT', kid: 'rsa-9' }, payloadOf(valid), keys.rsa.privateKey)],
-    ['no kid', signJws({ alg: 'RS256', typ: 'JWT' }, payloadOf(valid), keys.rsa.privateKey)],
+    ['no kid and a foreign key', signJws({ alg: 'RS256', typ: 'JWT' }, payloadOf(valid), keys.foreign.privateKey)],
+    ['no kid and HS256 keyed with the RSA public key', signJws({ alg: 'HS256', typ: 'JWT' }, payloadOf(valid), rsaPublicPem)],
     ['a payload edited after signing', `${headerPart}.${edited}.${signaturePart}`],
     ['an ES256 signature of the wrong length', `${token({ ...valid, key: keys.ec })}AAAA`],
     ['a scope that is not a string', token({ ...valid, claims: { scope: ['points:admin'] } })],
@@ -213,6 +214,15 @@ describe('allowed: the right effects', () => {
       expect((await call('GET', `/users/${user}/transactions`, undefined, asAdmin)).status).toBe(200);
     }
     expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ DANNON: 80 });
+  });
+
+  it('takes a token that names no kid, signed by a key of the set (RS256 or ES256)', async () => {
+    const user = newUser('auth');
+    for (const key of [keys.rsa, keys.ec]) {
+      const noKid = bearer(signJws({ alg: key.alg, typ: 'JWT' }, payloadOf({ sub: 'ops', scope: 'points:admin' }), key.privateKey));
+      expect((await call('POST', `/users/${user}/add`, addBody('DANNON', 50), noKid)).status).toBe(200);
+    }
+    expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ DANNON: 100 });
   });
 
   it('serves /openapi.json without a token', async () => {
