@@ -2,8 +2,8 @@
 import { service } from '../lib/app.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { endpoint, jsonResponse } from '../lib/http.js';
-import { transactionsQuerySchema } from '../lib/schemas.js';
-import type { LedgerPage } from '../lib/response-schemas.js';
+import { transactionsQuerySchema } from '../lib/schemas/transactions.js';
+import type { LedgerPage } from '../lib/schemas/responses.js';
 
 export const handler = endpoint({ operation: 'transactions', query: transactionsQuerySchema }, async ({ userId, query }) => {
   const afterSeq = query.cursor === undefined ? 0 : decodeCursor(userId, query.cursor);

@@ -1,7 +1,7 @@
 // SPEC "Identity and access" as a pure function: which user a verified token may act on, for
 // which operation, and with which payer. lib/auth.ts applies it to requests.
 import * as z from 'zod/mini';
-import { userIdSchema } from './schemas.js';
+import { userIdSchema } from './schemas/fields.js';
 
 /**
  * Every operation the rules know. lib/http.ts passes a route's operation here, so a route the

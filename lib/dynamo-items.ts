@@ -1,6 +1,6 @@
 // How domain values are stored as DynamoDB items, and read back (lib/table.ts has the keys).
 import type { Account, OpenLot, PayerBalance, PlacedTake, Take } from './ledger.js';
-import type { LedgerItem } from './response-schemas.js';
+import type { LedgerItem } from './schemas/responses.js';
 import type { IdempotencyRecord, NewRecord, TakeChunk } from './store.js';
 import { expiryIndexKey, expiryKeyOf, payerPrefix, seqOfSk } from './table.js';
 

@@ -7,7 +7,7 @@ import { commitItems } from './dynamo-commit.js';
 import { ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type AccountItem, type AnyRecord } from './dynamo-items.js';
 import { claimLease, foreignLeaseMs, releaseLease, type LeaseFields } from './lease.js';
 import type { Account, OpenLot, PlacedTake } from './ledger.js';
-import type { SpendItem } from './response-schemas.js';
+import type { SpendItem } from './schemas/responses.js';
 import { ConflictError, MAX_PAGE_BYTES, type Commit, type IdempotencyRecord, type LedgerSlice, type Store } from './store.js';
 import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
 

@@ -1,5 +1,5 @@
 // Every refusal of SPEC "Errors" as a typed value; lib/http.ts turns them into problem+json.
-import type { Problem } from './response-schemas.js';
+import type { Problem } from './schemas/responses.js';
 
 export type FieldError = { path: string; message: string };
 

@@ -8,7 +8,7 @@ import { withDeadline } from './deadline.js';
 import { ApiError, type FieldError } from './errors.js';
 import { header } from './headers.js';
 import type { Route } from './routes.js';
-import { idempotencyKeySchema, userIdSchema } from './schemas.js';
+import { idempotencyKeySchema, userIdSchema } from './schemas/fields.js';
 import type { Idempotency, Reply } from './idempotency.js';
 import { PROBLEM_TYPE, problemJson, type Event, type Response } from './problem.js';
 import { noteUserId, telemetry } from './telemetry.js';

@@ -1,8 +1,8 @@
 // The pure domain of SPEC "The domain": lots, FIFO planning and the balance rules.
 // No I/O here, so every rule can be tested exhaustively without a database.
 import { ApiError } from './errors.js';
-import { MAX_POINTS } from './schemas.js';
-import type { Breakdown } from './response-schemas.js';
+import { MAX_POINTS } from './schemas/fields.js';
+import type { Breakdown } from './schemas/responses.js';
 
 export interface PayerBalance {
   balance: number;

@@ -1,7 +1,11 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the schemas that validate requests.
 import * as z from 'zod/mini';
-import { addBodySchema, idempotencyKeySchema, reverseBodySchema, spendBodySchema, transactionsQuerySchema, userIdSchema } from './schemas.js';
-import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from './response-schemas.js';
+import { addBodySchema } from './schemas/add.js';
+import { idempotencyKeySchema, userIdSchema } from './schemas/fields.js';
+import { reverseBodySchema } from './schemas/reverse.js';
+import { spendBodySchema } from './schemas/spend.js';
+import { transactionsQuerySchema } from './schemas/transactions.js';
+import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from './schemas/responses.js';
 import { SCOPES, scopesFor } from './access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 

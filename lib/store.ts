@@ -1,7 +1,7 @@
 // What the service needs from storage. lib/dynamo-store.ts implements it on DynamoDB; nothing
 // else knows about tables or the AWS SDK.
 import type { Account, OpenLot, Pending, PlacedTake, Take } from './ledger.js';
-import type { LedgerItem, SpendItem } from './response-schemas.js';
+import type { LedgerItem, SpendItem } from './schemas/responses.js';
 
 export interface IdempotencyRecord {
   key: string;

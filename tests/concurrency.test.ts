@@ -2,7 +2,8 @@
 // no payer below zero, balances equal the ledger), no 409 or 5xx from contention, idempotent
 // requests applied once.
 import { describe, expect, it, vi } from 'vitest';
-import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
+import { addBodySchema } from '../lib/schemas/add.js';
+import { spendBodySchema } from '../lib/schemas/spend.js';
 import { PointsService } from '../lib/service.js';
 import { ConflictError } from '../lib/store.js';
 import { FifoModel, comparable } from './support/fifo-model.js';

@@ -4,7 +4,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { FailpointCrash } from '../lib/dynamo-client.js';
-import { addBodySchema, spendBodySchema } from '../lib/schemas.js';
+import { addBodySchema } from '../lib/schemas/add.js';
+import { spendBodySchema } from '../lib/schemas/spend.js';
 import { PointsService, type Reply } from '../lib/service.js';
 import { FifoModel, comparable } from './support/fifo-model.js';
 import { newUser } from './support/http.js';

@@ -4,7 +4,7 @@
 // results may be visible: the FIFO breakdown, balances, and every lot's remaining in the ledger.
 import { randomUUID } from 'node:crypto';
 import { describe, it, type ExpectStatic } from 'vitest';
-import { addBodySchema } from '../lib/schemas.js';
+import { addBodySchema } from '../lib/schemas/add.js';
 import type { Instant } from '../lib/timestamp.js';
 import { parseTimestamp } from '../lib/timestamp.js';
 import { FifoModel, comparable, isoAfter, type Breakdown } from './support/fifo-model.js';

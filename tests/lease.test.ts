@@ -3,7 +3,7 @@
 // Two stores on one table stand for two instances.
 import { describe, expect, it, vi } from 'vitest';
 import { LEASE_MS } from '../lib/lease.js';
-import { addBodySchema } from '../lib/schemas.js';
+import { addBodySchema } from '../lib/schemas/add.js';
 import { RoundLease } from '../lib/round-lease.js';
 import { PointsService } from '../lib/service.js';
 import type { Store } from '../lib/store.js';

@@ -16,7 +16,7 @@ import {
   type Account,
   type OpenLot,
 } from '../lib/ledger.js';
-import { MAX_POINTS } from '../lib/schemas.js';
+import { MAX_POINTS } from '../lib/schemas/fields.js';
 import { parseTimestamp, type Instant } from '../lib/timestamp.js';
 import { FifoModel } from './support/fifo-model.js';
 

@@ -1,7 +1,9 @@
 // Expiry and reversal in the service itself, on DynamoDB Local, with a clock the test moves
 // (PointsService's `now`), so every rule is checked without waiting.
 import { describe, expect, it } from 'vitest';
-import { addBodySchema, reverseBodySchema, spendBodySchema } from '../lib/schemas.js';
+import { addBodySchema } from '../lib/schemas/add.js';
+import { reverseBodySchema } from '../lib/schemas/reverse.js';
+import { spendBodySchema } from '../lib/schemas/spend.js';
 import { PointsService } from '../lib/service.js';
 import { ledgerSums } from './support/fifo-model.js';
 import { newUser } from './support/http.js';

@@ -3,8 +3,8 @@ import type { Draft } from '../batch.js';
 import { newId } from '../ids.js';
 import { creditPayer, debitBreakdown, earliest, lotOrderKey, type Account, type OpenLot } from '../ledger.js';
 import { expireRecord } from '../records.js';
-import type { AddBody } from '../schemas.js';
-import type { AddItem } from '../response-schemas.js';
+import type { AddBody } from '../schemas/add.js';
+import type { AddItem } from '../schemas/responses.js';
 
 export function planAdd(account: Account, body: AddBody, nowKey: string): Draft {
   const seq = account.seq + 1;

@@ -4,8 +4,8 @@
 import type { Batch, Draft } from '../batch.js';
 import { newId } from '../ids.js';
 import { breakdownOf, checkDeduction, debitBreakdown, fitsBalances, planTakes, sumTakes } from '../ledger.js';
-import type { AddBody } from '../schemas.js';
-import type { AddItem } from '../response-schemas.js';
+import type { AddBody } from '../schemas/add.js';
+import type { AddItem } from '../schemas/responses.js';
 import type { Store } from '../store.js';
 import type { Mismatch } from './spend.js';
 

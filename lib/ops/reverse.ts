@@ -6,8 +6,8 @@ import { ApiError } from '../errors.js';
 import { newId, seqOfId } from '../ids.js';
 import { breakdownOf, creditBreakdown, debitBreakdown, earliest, givebacks, isExpired, sumTakes, type Take } from '../ledger.js';
 import { expireRecord } from '../records.js';
-import type { ReverseBody } from '../schemas.js';
-import type { ReversalItem } from '../response-schemas.js';
+import type { ReverseBody } from '../schemas/reverse.js';
+import type { ReversalItem } from '../schemas/responses.js';
 import type { LotUpdate, NewRecord, Store } from '../store.js';
 import { instantOfMs } from '../timestamp.js';
 

@@ -4,8 +4,8 @@
 import { LATER, type Batch, type Draft } from '../batch.js';
 import { newId } from '../ids.js';
 import { breakdownOf, checkSpend, debitBreakdown, fitsBalances, sumTakes } from '../ledger.js';
-import type { SpendBody } from '../schemas.js';
-import type { SpendItem } from '../response-schemas.js';
+import type { SpendBody } from '../schemas/spend.js';
+import type { SpendItem } from '../schemas/responses.js';
 import { instantOfMs } from '../timestamp.js';
 
 /** Lots that are read after the account and disagree with it: a conflict, or a broken invariant. */

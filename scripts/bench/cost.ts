@@ -6,7 +6,8 @@ import { createClient } from '../../lib/dynamo-client.js';
 import { DynamoStore } from '../../lib/dynamo-store.js';
 import { measure, type DbCost } from '../../lib/metrics.js';
 import { PointsService } from '../../lib/service.js';
-import { addBodySchema, spendBodySchema } from '../../lib/schemas.js';
+import { addBodySchema } from '../../lib/schemas/add.js';
+import { spendBodySchema } from '../../lib/schemas/spend.js';
 import { countCapacity } from './capacity.js';
 import { lotsHistory, type LedgerBuilder } from './history.js';
 

@@ -4,7 +4,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../../lib/ids.js';
 import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/ledger.js';
-import type { AddItem, LedgerItem } from '../../lib/response-schemas.js';
+import type { AddItem, LedgerItem } from '../../lib/schemas/responses.js';
 import type { NewRecord } from '../../lib/store.js';
 import { parseTimestamp, type Instant } from '../../lib/timestamp.js';
 import { importLedger } from './import-ledger.js';

@@ -1,0 +1,48 @@
+// The body of POST add (SPEC "Routes"), and its payer and timestamp fields.
+import * as z from 'zod/mini';
+import { parseTimestamp } from '../timestamp.js';
+import { isInteger } from './fields.js';
+
+const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
+
+export const payerSchema = z
+  .string()
+  .check(
+    z.refine((s) => s.isWellFormed(), 'must be valid Unicode (no lone surrogates)'),
+    z.refine((s) => [...s].length >= 1 && [...s].length <= 128, 'must be 1-128 characters'),
+    z.refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+    z.meta({ minLength: 1, maxLength: 128, description: 'Compared exactly: case-sensitive, not trimmed.' }),
+  );
+
+export const timestampSchema = z
+  .pipe(
+    z.string().check(z.maxLength(64)),
+    z.transform((text: string, ctx) => {
+      const parsed = parseTimestamp(text);
+      if ('error' in parsed) {
+        ctx.issues.push({ code: 'custom', message: parsed.error, input: text });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  )
+  .check(z.meta({ type: 'string', format: 'date-time', description: 'RFC 3339; returned normalised to UTC.' }));
+
+export const addBodySchema = z
+  .strictObject({
+    payer: payerSchema,
+    points: z
+      .number()
+      .check(isInteger(), z.refine((n) => n !== 0, 'must not be zero'), z.meta({ type: 'integer', description: 'Non-zero; negative deducts from the payer.' })),
+    timestamp: timestampSchema,
+    expiresAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' })),
+  })
+  .check(
+    // Runs only on a body whose fields already passed (zod skips refinements of a failed object).
+    z.superRefine((body, ctx) => {
+      if (body.expiresAt === undefined) return;
+      if (body.points < 0) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'only positive adds can expire', input: body.expiresAt });
+      else if (body.expiresAt.sortKey <= body.timestamp.sortKey) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than timestamp', input: body.expiresAt });
+    }),
+  );
+export type AddBody = z.infer<typeof addBodySchema>;
