@@ -8,4 +8,5 @@ module.exports = {
   '@aws-sdk/credential-provider-node': lib('lambda-credentials.ts'),
   '@aws-sdk/middleware-endpoint-discovery': lib('no-endpoint-discovery.ts'),
   '@smithy/core/event-streams': lib('no-event-streams.ts'),
+  'node:process': lib('node-process.ts'),
 };
