@@ -51,7 +51,24 @@ async function waitUntil(what: string, child: ChildProcess, ready: () => Promise
   throw new Error(`${what} was not ready after ${timeoutMs / 1000} s`);
 }
 
-function stopper(child: ChildProcess): (hard?: boolean) => Promise<void> {
+// Ends a child once the process that started it is gone, however it went: a SIGKILL, or a pipe
+// closed under it (`npm test | head`), runs no clean-up of ours. Polls the parent, then stops the
+// child as stop() does (SIGTERM, SIGKILL 5 s later).
+const WATCHER = `const [parent, child] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (alive(parent)) return;
+  if (alive(child)) process.kill(child, 'SIGTERM');
+  setTimeout(() => { if (alive(child)) process.kill(child, 'SIGKILL'); process.exit(0); }, 5000);
+}, 500);`;
+
+/** The child's stop(), and its end with this process (a detached watcher, gone with the child). */
+function supervise(child: ChildProcess): (hard?: boolean) => Promise<void> {
+  if (child.pid !== undefined) {
+    const watcher = spawn(process.execPath, ['-e', WATCHER, String(process.pid), String(child.pid)], { stdio: 'ignore', detached: true });
+    watcher.unref();
+    child.once('exit', () => watcher.kill());
+  }
   return (hard = false) =>
     new Promise((done) => {
       if (child.exitCode !== null || child.signalCode !== null) return done();
@@ -84,7 +101,7 @@ export async function startDynamo(options: { port?: number; dbPath?: string; qui
     { stdio: options.quiet === false ? 'inherit' : 'ignore' },
   );
   const url = `http://127.0.0.1:${port}`;
-  const running = { process: child, url, port, stop: stopper(child) };
+  const running = { process: child, url, port, stop: supervise(child) };
   try {
     // Any HTTP answer means it listens (it refuses unsigned requests with 400).
     await waitUntil('DynamoDB Local', child, async () => (await fetch(url)).status > 0, 60_000);
@@ -131,7 +148,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
     },
   );
   const url = `http://127.0.0.1:${options.port}`;
-  const stopProcess = stopper(child);
+  const stopProcess = supervise(child);
   const stop = async (hard?: boolean) => {
     await stopProcess(hard);
     rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
