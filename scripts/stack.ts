@@ -56,8 +56,9 @@ async function waitUntil(what: string, child: ChildProcess, ready: () => Promise
 // child as stop() does (SIGTERM, SIGKILL 5 s later).
 const WATCHER = `const [parent, child] = process.argv.slice(1).map(Number);
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-setInterval(() => {
+const polling = setInterval(() => {
   if (alive(parent)) return;
+  clearInterval(polling);
   if (alive(child)) process.kill(child, 'SIGTERM');
   setTimeout(() => { if (alive(child)) process.kill(child, 'SIGKILL'); process.exit(0); }, 5000);
 }, 500);`;
