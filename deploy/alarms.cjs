@@ -8,7 +8,7 @@
 const functionLogicalId = (name) =>
   `${name[0].toUpperCase()}${name.slice(1).replaceAll('-', 'Dash').replaceAll('_', 'Underscore')}LambdaFunction`;
 
-// What lib/dynamo-store.ts sends to the table (DynamoDB reports errors and throttles per operation).
+// What lib/dynamo/store.ts sends to the table (DynamoDB reports errors and throttles per operation).
 const TABLE_OPERATIONS = ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'TransactWriteItems'];
 
 const alarm = (description, metric) => ({

@@ -1,6 +1,6 @@
 // GET /openapi.json
-import { endpoint, jsonResponse } from '../lib/http.js';
-import { openApiDocument } from '../lib/openapi.js';
+import { endpoint, jsonResponse } from '../lib/http/handler.js';
+import { openApiDocument } from '../lib/http/openapi.js';
 
 const document = JSON.stringify(openApiDocument());
 

@@ -1,9 +1,9 @@
 // GET /transactions and GET /users/{userId}/transactions
 import { service } from '../lib/app.js';
-import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { endpoint, jsonResponse } from '../lib/http.js';
-import { transactionsQuerySchema } from '../lib/schemas/transactions.js';
-import type { LedgerPage } from '../lib/schemas/responses.js';
+import { decodeCursor, encodeCursor } from '../lib/http/cursor.js';
+import { endpoint, jsonResponse } from '../lib/http/handler.js';
+import { transactionsQuerySchema } from '../lib/http/queries/transactions.js';
+import type { LedgerPage } from '../lib/domain/schemas/responses.js';
 
 export const handler = endpoint({ operation: 'transactions', query: transactionsQuerySchema }, async ({ userId, query }) => {
   const afterSeq = query.cursor === undefined ? 0 : decodeCursor(userId, query.cursor);

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClient } from '../lib/dynamo-client.js';
+import { createClient } from '../lib/dynamo/client.js';
 import { historyLatencySection, throughputSection } from './bench/api.js';
 import { authSection } from './bench/auth.js';
 import { coldStartSection } from './bench/coldstart.js';

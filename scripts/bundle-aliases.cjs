@@ -2,7 +2,7 @@
 // for the bench's cold-start build (scripts/bench/coldstart.ts). Each file says why.
 const { join } = require('node:path');
 
-const lib = (file) => join(__dirname, '..', 'lib', file);
+const lib = (file) => join(__dirname, '..', 'lib', 'dynamo', 'shims', file);
 
 module.exports = {
   '@aws-sdk/credential-provider-node': lib('lambda-credentials.ts'),

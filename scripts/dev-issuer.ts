@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { DEFAULT_AUDIENCE } from '../lib/jwt.js';
+import { DEFAULT_AUDIENCE } from '../lib/auth/jwt.js';
 import { ROOT } from './stack.js';
 
 export const DEV_ISSUER = 'points-local-dev-issuer';

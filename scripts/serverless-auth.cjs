@@ -1,6 +1,6 @@
 // Serverless plugin: a deployed stage always runs AUTH_MODE=jwt (serverless.yml sets it), and
 // `serverless package` / `deploy` refuse to run without AUTH_ISSUER, or with keys to be fetched
-// over plain HTTP (lib/jwt.ts takes http:// only for local issuers). Only `serverless offline`
+// over plain HTTP (lib/auth/jwt.ts takes http:// only for local issuers). Only `serverless offline`
 // (the local stack) takes AUTH_MODE from its environment, off when unset.
 'use strict';
 
@@ -14,7 +14,7 @@ class AuthStage {
             '(for Cognito: https://cognito-idp.<region>.amazonaws.com/<userPoolId>). Set it, and AUTH_AUDIENCE, before packaging or deploying.',
         );
       }
-      // The same default as lib/jwt.ts: the issuer's own well-known address.
+      // The same default as lib/auth/jwt.ts: the issuer's own well-known address.
       const keysUrl = process.env.AUTH_JWKS ? undefined : process.env.AUTH_JWKS_URL || `${process.env.AUTH_ISSUER.replace(/\/+$/, '')}/.well-known/jwks.json`;
       if (keysUrl !== undefined && !keysUrl.startsWith('https://')) {
         throw new serverless.classes.Error(

@@ -5,8 +5,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient } from '../lib/dynamo-client.js';
-import { ensureTable } from '../lib/table.js';
+import { createClient } from '../lib/dynamo/client.js';
+import { ensureTable } from '../lib/dynamo/table.js';
 import { useWriteAheadLog } from './sqlite-wal.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,7 +1,7 @@
 // `npm start`: DynamoDB Local with data on disk (.dynamodb/), the table, and the API on PORT
 // (default 8000). With DYNAMODB_ENDPOINT set, that DynamoDB is used instead. Ctrl-C stops all.
 import { join } from 'node:path';
-import { authConfig } from '../lib/jwt.js';
+import { authConfig } from '../lib/auth/jwt.js';
 import { MINT_HINT, devIssuerEnv } from './dev-issuer.js';
 import { ROOT, prepareTable, startApi, startDynamo, type Running } from './stack.js';
 
@@ -22,7 +22,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 const devIssuer = process.env.AUTH_MODE === 'jwt' && !process.env.AUTH_ISSUER;
 
 try {
-  // AUTH_* settings the functions would refuse (lib/jwt.ts) stop npm start here, with the reason,
+  // AUTH_* settings the functions would refuse (lib/auth/jwt.ts) stop npm start here, with the reason,
   // rather than an API that answers every request 500.
   if (!devIssuer) authConfig();
   let endpoint = process.env.DYNAMODB_ENDPOINT;

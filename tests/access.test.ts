@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SCOPES, authorize, routeAccess, scopesFor, type Claims, type Operation, type Scope } from '../lib/access.js';
-import { AuthConfigError, authConfig } from '../lib/jwt.js';
-import { openApiDocument } from '../lib/openapi.js';
-import { ROUTES } from '../lib/routes.js';
+import { SCOPES, authorize, routeAccess, scopesFor, type Claims, type Operation, type Scope } from '../lib/auth/access.js';
+import { AuthConfigError, authConfig } from '../lib/auth/jwt.js';
+import { openApiDocument } from '../lib/http/openapi.js';
+import { ROUTES } from '../lib/http/routes.js';
 import { ROOT } from '../scripts/stack.js';
 
 const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'openapi', 'docs', 'console'];

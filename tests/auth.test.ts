@@ -3,7 +3,7 @@
 // authorizer inputs (the override header, the AUTHORIZER variable) are set to an admin's claims.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, type Claims, type Operation } from '../lib/access.js';
+import { authorize, type Claims, type Operation } from '../lib/auth/access.js';
 import { expectProblem } from './support/expect.js';
 import { client, newUser, type Answer } from './support/http.js';
 import { startJwtStack } from './support/jwt-stack.js';

@@ -2,10 +2,10 @@
 // no payer below zero, balances equal the ledger), no 409 or 5xx from contention, idempotent
 // requests applied once.
 import { describe, expect, it, vi } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import { PointsService } from '../lib/service.js';
-import { ConflictError } from '../lib/store.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import { PointsService } from '../lib/service/service.js';
+import { ConflictError } from '../lib/service/store.js';
 import { FifoModel, comparable } from './support/fifo-model.js';
 import { add, balance, ledger, newUser, spend, type Answer } from './support/http.js';
 import { makeStore } from './support/store.js';

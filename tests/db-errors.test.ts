@@ -1,9 +1,10 @@
-// lib/db-errors.ts on errors shaped like the SDK's (names, codes, status and cancellation reasons
+// lib/dynamo/errors.ts on errors shaped like the SDK's (names, codes, status and cancellation reasons
 // as @smithy/node-http-handler and the DynamoDB client raise them). tests/faults.test.ts checks
 // the same through a real proxy; this pins down the cases the proxy cannot produce.
 import { describe, expect, it } from 'vitest';
-import { certainlyNotApplied, failureOf, isThrottling, NotSent, UnknownOutcome } from '../lib/db-errors.js';
-import { ApiError } from '../lib/errors.js';
+import { certainlyNotApplied, failureOf, isThrottling, NotSent } from '../lib/dynamo/errors.js';
+import { UnknownOutcome } from '../lib/service/store.js';
+import { ApiError } from '../lib/domain/errors.js';
 
 const answered = (name: string, status: number, extra: object = {}) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
 const network = (code: string, name = 'Error', message = code) => Object.assign(new Error(message), { name, code, $metadata: {} });

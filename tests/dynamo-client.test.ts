@@ -2,7 +2,7 @@
 // process, whatever AWS_REGION says, since a DynamoDB Local started without -sharedDb keeps one
 // database per key and region (npm start creates the table in one, the functions must use it).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../lib/dynamo-client.js';
+import { createClient } from '../lib/dynamo/client.js';
 
 afterEach(() => vi.unstubAllEnvs());
 

@@ -3,7 +3,7 @@
 // odd inputs that must never be answered with a 5xx.
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../lib/routes.js';
+import { ROUTES } from '../lib/http/routes.js';
 import { expectNoInternals, expectProblem, snapshot } from './support/expect.js';
 import { add, apiUrl, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 

@@ -4,9 +4,9 @@
 // are correct. The service's clock is injected, so lots expire without waiting.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import type { PointsService } from '../lib/service.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import type { PointsService } from '../lib/service/service.js';
 import { FifoModel, comparable, ledgerSums } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { crashAfter, ledgerOf, makeService } from './support/store.js';

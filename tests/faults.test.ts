@@ -5,7 +5,7 @@
 // retries applied exactly once. After every scenario, with faults off, balances equal the ledger.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseTimestamp } from '../lib/timestamp.js';
+import { parseTimestamp } from '../lib/domain/timestamp.js';
 import { random as seeded } from '../scripts/bench/history.js';
 import { freePort, startApi, type Running } from '../scripts/stack.js';
 import { expectProblem } from './support/expect.js';

@@ -1,12 +1,12 @@
-// Group commit (lib/batch.ts): requests that wait together for one user are planned in arrival
+// Group commit (lib/domain/batch.ts): requests that wait together for one user are planned in arrival
 // order against one state and written as one transaction. Checked against the FIFO model in
 // arrival order, with refusals, keyed retries and a crash at every write.
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { FailpointCrash } from '../lib/dynamo-client.js';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import { PointsService, type Reply } from '../lib/service.js';
+import { FailpointCrash } from '../lib/dynamo/client.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import { PointsService, type Reply } from '../lib/service/service.js';
 import { FifoModel, comparable } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { ledgerOf, makeStore } from './support/store.js';

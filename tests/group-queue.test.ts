@@ -1,7 +1,7 @@
-// lib/group-queue.ts: one round at a time per key, requests in arrival order, several per round;
+// lib/service/group-queue.ts: one round at a time per key, requests in arrival order, several per round;
 // other keys do not wait.
 import { describe, expect, it } from 'vitest';
-import { GroupQueue } from '../lib/group-queue.js';
+import { GroupQueue } from '../lib/service/group-queue.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
 

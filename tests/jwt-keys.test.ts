@@ -1,10 +1,10 @@
-// The verifier's keys beyond aws-jwt-verify's own rules (lib/jwt-keys.ts), in-process: key sets
+// The verifier's keys beyond aws-jwt-verify's own rules (lib/auth/jwt-keys.ts), in-process: key sets
 // over plain HTTP from a local issuer, tokens that name no kid (SPEC accepts a token signed by any
 // key of the set), and key sets whose keys carry no kid.
 import { createServer } from 'node:http';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVerifier, KeysUnavailable, TokenRefused } from '../lib/jwt.js';
+import { createVerifier, KeysUnavailable, TokenRefused } from '../lib/auth/jwt.js';
 import { freePort } from '../scripts/stack.js';
 import { AUDIENCES, ISSUER, jwks as issuerKeys, keys, payloadOf, signJws } from './support/tokens.js';
 

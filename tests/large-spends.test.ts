@@ -4,9 +4,9 @@
 // results may be visible: the FIFO breakdown, balances, and every lot's remaining in the ledger.
 import { randomUUID } from 'node:crypto';
 import { describe, it, type ExpectStatic } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import type { Instant } from '../lib/timestamp.js';
-import { parseTimestamp } from '../lib/timestamp.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import type { Instant } from '../lib/domain/timestamp.js';
+import { parseTimestamp } from '../lib/domain/timestamp.js';
 import { FifoModel, comparable, isoAfter, type Breakdown } from './support/fifo-model.js';
 import { add, balance, ledger, newUser, reverse, spend } from './support/http.js';
 import { makeService } from './support/store.js';

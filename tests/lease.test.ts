@@ -1,12 +1,12 @@
-// The write lease (lib/lease.ts): an instance that keeps losing races for a user claims its
+// The write lease (lib/dynamo/lease.ts): an instance that keeps losing races for a user claims its
 // account for a moment; other instances wait for it instead of sending transactions that lose.
 // Two stores on one table stand for two instances.
 import { describe, expect, it, vi } from 'vitest';
-import { LEASE_MS } from '../lib/lease.js';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { RoundLease } from '../lib/round-lease.js';
-import { PointsService } from '../lib/service.js';
-import type { Store } from '../lib/store.js';
+import { LEASE_MS } from '../lib/dynamo/lease.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { RoundLease } from '../lib/service/round-lease.js';
+import { PointsService } from '../lib/service/service.js';
+import type { Store } from '../lib/service/store.js';
 import { newUser } from './support/http.js';
 import { ledgerOf, makeStore } from './support/store.js';
 

@@ -1,11 +1,11 @@
 // Ledger pages larger than one DynamoDB query (which returns at most 1 MB of items): every item is
 // still listed once and in order, and a page cut short by its byte budget keeps its cursor.
 import { describe, expect, it } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { reverseBodySchema } from '../lib/schemas/reverse.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import { PointsService } from '../lib/service.js';
-import { MAX_PAGE_BYTES, type LedgerSlice } from '../lib/store.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { reverseBodySchema } from '../lib/domain/schemas/reverse.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import { PointsService } from '../lib/service/service.js';
+import { MAX_PAGE_BYTES, type LedgerSlice } from '../lib/service/store.js';
 import { newUser } from './support/http.js';
 import { makeStore } from './support/store.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROUTES } from '../lib/routes.js';
+import { ROUTES } from '../lib/http/routes.js';
 import { ROOT, freePort, startApi, type Running } from '../scripts/stack.js';
 import { launchBrowser } from './support/browser.js';
 import { add, apiUrl, call, ledger, newUser, spend } from './support/http.js';

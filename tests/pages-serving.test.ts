@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { get } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, chooseEncoding } from '../lib/pages/serve.js';
-import { ROUTES } from '../lib/routes.js';
+import { CONTENT_SECURITY_POLICY, chooseEncoding } from '../lib/http/pages/serve.js';
+import { ROUTES } from '../lib/http/routes.js';
 import { expectProblem } from './support/expect.js';
 import { apiUrl, call } from './support/http.js';
 

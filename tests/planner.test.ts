@@ -1,8 +1,8 @@
-// The pure ledger (lib/ledger.ts, lib/timestamp.ts) against a deliberately simple model
+// The pure ledger (lib/domain/ledger.ts, lib/domain/timestamp.ts) against a deliberately simple model
 // (tests/support/fifo-model.ts): lots in an array, sorted by (epoch, arrival), walked one by one.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../lib/errors.js';
+import { ApiError } from '../lib/domain/errors.js';
 import {
   balanceEntries,
   breakdownOf,
@@ -15,9 +15,9 @@ import {
   planTakes,
   type Account,
   type OpenLot,
-} from '../lib/ledger.js';
-import { MAX_POINTS } from '../lib/schemas/fields.js';
-import { parseTimestamp, type Instant } from '../lib/timestamp.js';
+} from '../lib/domain/ledger.js';
+import { MAX_POINTS } from '../lib/domain/schemas/fields.js';
+import { parseTimestamp, type Instant } from '../lib/domain/timestamp.js';
 import { FifoModel } from './support/fifo-model.js';
 
 const instant = (text: string): Instant => {
@@ -211,7 +211,7 @@ function modelApply(model: FifoModel, op: Op): string | [string, number][] {
   return Array.isArray(answer) ? answer.map(({ payer, points }): [string, number] => [payer, points]) : [];
 }
 
-/** The implementation's pure parts, used the way lib/service.ts uses them. */
+/** The implementation's pure parts, used the way lib/service/service.ts uses them. */
 function implApply(state: { account: Account; lots: (Pick<OpenLot, 'seq' | 'payer' | 'remaining'> & { key: string })[] }, op: Op, seq: number): string | [string, number][] {
   const open = (payer?: string) => state.lots.filter((l) => l.remaining > 0 && (payer === undefined || l.payer === payer)).sort((a, b) => (a.key < b.key ? -1 : 1));
   const consume = (lots: Pick<OpenLot, 'seq' | 'payer' | 'remaining'>[], points: number) => {

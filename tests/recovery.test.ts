@@ -3,9 +3,9 @@
 // request has run, and retries with the same Idempotency-Key apply the operation exactly once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import type { PointsService } from '../lib/service.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import type { PointsService } from '../lib/service/service.js';
 import { FifoModel } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { crashAfter, ledgerOf, makeService, makeStore } from './support/store.js';

@@ -1,7 +1,7 @@
-// The pure reversal and expiry rules of lib/ledger.ts, as properties over random lots.
+// The pure reversal and expiry rules of lib/domain/ledger.ts, as properties over random lots.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { breakdownOf, creditBreakdown, debitBreakdown, givebacks, isExpired, planTakes, type OpenLot, type PlacedTake, type PayerBalance } from '../lib/ledger.js';
+import { breakdownOf, creditBreakdown, debitBreakdown, givebacks, isExpired, planTakes, type OpenLot, type PlacedTake, type PayerBalance } from '../lib/domain/ledger.js';
 
 const PAYERS = ['A', 'B', 'C'];
 

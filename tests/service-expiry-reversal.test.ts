@@ -1,10 +1,10 @@
 // Expiry and reversal in the service itself, on DynamoDB Local, with a clock the test moves
 // (PointsService's `now`), so every rule is checked without waiting.
 import { describe, expect, it } from 'vitest';
-import { addBodySchema } from '../lib/schemas/add.js';
-import { reverseBodySchema } from '../lib/schemas/reverse.js';
-import { spendBodySchema } from '../lib/schemas/spend.js';
-import { PointsService } from '../lib/service.js';
+import { addBodySchema } from '../lib/domain/schemas/add.js';
+import { reverseBodySchema } from '../lib/domain/schemas/reverse.js';
+import { spendBodySchema } from '../lib/domain/schemas/spend.js';
+import { PointsService } from '../lib/service/service.js';
 import { ledgerSums } from './support/fifo-model.js';
 import { newUser } from './support/http.js';
 import { makeStore } from './support/store.js';

@@ -184,7 +184,7 @@ describe('request log line and metrics', () => {
   it('a spend over more lots than one transaction holds: RollForwardBatches counts the later transactions', async () => {
     const big = `telemetry-big-${randomUUID().slice(0, 8)}`;
     const { service } = await import('../lib/app.js');
-    const { addBodySchema } = await import('../lib/schemas/add.js');
+    const { addBodySchema } = await import('../lib/domain/schemas/add.js');
     // Outside a handler: the service publishes nothing (no request is being measured).
     for (let i = 0; i < 100; i++) await service.add(big, addBodySchema.parse({ payer: 'P', points: 1, timestamp: '2024-01-01T00:00:00Z' }));
     const { response, requests, emf } = await invoke(h.spend, userEvent('POST', big, 'spend', { points: 100 }), context('points-dev-spend'));

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableDefinition } from '../lib/table.js';
-import { ROUTES } from '../lib/routes.js';
+import { tableDefinition } from '../lib/dynamo/table.js';
+import { ROUTES } from '../lib/http/routes.js';
 import { ROOT } from '../scripts/stack.js';
 import { readZipEntry } from './support/zip.js';
 
@@ -50,7 +50,7 @@ describe('serverless package', () => {
     expect(table!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('wires every route of lib/routes.ts, plus the catch-all, and nothing else', () => {
+  it('wires every route of lib/http/routes.ts, plus the catch-all, and nothing else', () => {
     const keys = ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
     expect(keys).toEqual([...ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].sort());
   });
@@ -161,7 +161,7 @@ describe('serverless package', () => {
     try {
       const bundle = readZipEntry(join(out, 'balance.zip'), 'functions/balance.mjs');
       // Importing node:process as a module costs a cold start stdin, stdout, stderr and the
-      // report module (lib/node-process.ts): the alias must have replaced every such import.
+      // report module (lib/dynamo/shims/node-process.ts): the alias must have replaced every such import.
       expect(bundle.toString().match(/import[^;]{0,80}from\s*"(node:)?process"/g)).toBeNull();
       writeFileSync(join(dir, 'balance.mjs'), bundle);
       writeFileSync(

@@ -4,7 +4,7 @@
 // process of the same age (the bench's main API has served every section before: warmer).
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { authConfig, createVerifier } from '../../lib/jwt.js';
+import { authConfig, createVerifier } from '../../lib/auth/jwt.js';
 import type { Running } from '../stack.js';
 import { Client, median, round, summarise, timed, type Latency } from './http.js';
 

@@ -10,8 +10,8 @@
 // DynamoDB Local reports ConsumedCapacity, but not realistically (100 puts in a transaction: 2).
 // The benchmark adds it to its own client (meteredClient); the API's bundles never carry it.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tableDefinition } from '../../lib/table.js';
-import { countUnits } from '../../lib/metrics.js';
+import { tableDefinition } from '../../lib/dynamo/table.js';
+import { countUnits } from '../../lib/telemetry/metrics.js';
 
 type AnyRecord = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
-import { isApiRoute, ROUTES } from '../../lib/routes.js';
+import { isApiRoute, ROUTES } from '../../lib/http/routes.js';
 import { ROOT } from '../stack.js';
 import { median, round } from './http.js';
 import { lambdaNode } from './lambda-node.js';
@@ -58,7 +58,7 @@ export interface ColdStartSection {
 }
 
 /**
- * The API functions (one per operation of lib/routes.ts, which serverless.yml wires, a test checks)
+ * The API functions (one per operation of lib/http/routes.ts, which serverless.yml wires, a test checks)
  * and the catch-all. The pages' functions carry Swagger UI and no SDK; they are not API functions.
  */
 export const FUNCTIONS = [...new Set(ROUTES.filter(isApiRoute).map((route) => route.operation)), 'fallback'];
@@ -110,7 +110,7 @@ function event(method: 'GET' | 'POST', userId: string, route: string, body?: unk
   };
 }
 
-/** The probe's result: its last line, after whatever the handlers logged (lib/telemetry.ts). */
+/** The probe's result: its last line, after whatever the handlers logged (lib/telemetry/telemetry.ts). */
 const lastJsonLine = (out: string): unknown => JSON.parse(out.trimEnd().split('\n').at(-1)!);
 
 function runNode(args: string[], env: NodeJS.ProcessEnv, node = process.execPath): Promise<string> {

@@ -8,8 +8,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createClient } from '../../lib/dynamo-client.js';
-import { ensureTable } from '../../lib/table.js';
+import { createClient } from '../../lib/dynamo/client.js';
+import { ensureTable } from '../../lib/dynamo/table.js';
 import { freePort, startApi, startDynamo, type Running } from '../stack.js';
 import { Client, load, percentile, round, type LoadRun, type Sample } from './http.js';
 

@@ -1,13 +1,13 @@
 // Section 1: DynamoDB cost per operation, counted by the store client's metrics middleware
-// (lib/metrics.ts) around calls to the service itself, in this process.
+// (lib/telemetry/metrics.ts) around calls to the service itself, in this process.
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createClient } from '../../lib/dynamo-client.js';
-import { DynamoStore } from '../../lib/dynamo-store.js';
-import { measure, type DbCost } from '../../lib/metrics.js';
-import { PointsService } from '../../lib/service.js';
-import { addBodySchema } from '../../lib/schemas/add.js';
-import { spendBodySchema } from '../../lib/schemas/spend.js';
+import { createClient } from '../../lib/dynamo/client.js';
+import { DynamoStore } from '../../lib/dynamo/store.js';
+import { measure, type DbCost } from '../../lib/telemetry/metrics.js';
+import { PointsService } from '../../lib/service/service.js';
+import { addBodySchema } from '../../lib/domain/schemas/add.js';
+import { spendBodySchema } from '../../lib/domain/schemas/spend.js';
 import { countCapacity } from './capacity.js';
 import { lotsHistory, type LedgerBuilder } from './history.js';
 

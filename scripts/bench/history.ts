@@ -1,12 +1,12 @@
-// Ledgers for the benchmark, built in memory with the domain's own rules (lib/ledger.ts) and
+// Ledgers for the benchmark, built in memory with the domain's own rules (lib/domain/ledger.ts) and
 // bulk-loaded by ./import-ledger.ts: the items are the ones the service would have written, only
 // much faster to produce than N requests.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { newId } from '../../lib/ids.js';
-import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/ledger.js';
-import type { AddItem, LedgerItem } from '../../lib/schemas/responses.js';
-import type { NewRecord } from '../../lib/store.js';
-import { parseTimestamp, type Instant } from '../../lib/timestamp.js';
+import { newId } from '../../lib/domain/ids.js';
+import { breakdownOf, creditPayer, debitBreakdown, emptyAccount, lotOrderKey, planTakes, type Account, type OpenLot } from '../../lib/domain/ledger.js';
+import type { AddItem, LedgerItem } from '../../lib/domain/schemas/responses.js';
+import type { NewRecord } from '../../lib/domain/commit.js';
+import { parseTimestamp, type Instant } from '../../lib/domain/timestamp.js';
 import { importLedger } from './import-ledger.js';
 
 export type Op = { type: 'add'; payer: string; points: number; timestamp: string } | { type: 'spend'; points: number; timestamp: string };

@@ -6,11 +6,11 @@
 // overwritten; the records follow in BatchWriteItem requests of 25, `concurrency` at a time, with
 // no transaction: readers may see the account before all its records.
 import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backoff } from '../../lib/backoff.js';
-import { storedBalances, storedRecord, type AccountItem, type AnyRecord } from '../../lib/dynamo-items.js';
-import type { Account } from '../../lib/ledger.js';
-import type { NewRecord } from '../../lib/store.js';
-import { ACCOUNT_SK, recordSk } from '../../lib/table.js';
+import { backoff } from '../../lib/service/backoff.js';
+import { storedBalances, storedRecord, type AccountItem, type AnyRecord } from '../../lib/dynamo/items.js';
+import type { Account } from '../../lib/domain/ledger.js';
+import type { NewRecord } from '../../lib/domain/commit.js';
+import { ACCOUNT_SK, recordSk } from '../../lib/dynamo/table.js';
 
 export async function importLedger(db: DynamoDBDocumentClient, table: string, userId: string, account: Account, records: readonly NewRecord[], concurrency = 8): Promise<void> {
   if (account.pending) throw new Error('importLedger: the account must have no pending work');

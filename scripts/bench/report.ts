@@ -65,7 +65,7 @@ export function markdown(r: Results): string {
 
   if (r.cost) {
     out.push('## 1. DynamoDB cost per operation', '');
-    out.push('Counted by a middleware on the store\'s SDK client (lib/metrics.ts), not from ConsumedCapacity. A transaction counts as one write request writing one item per action.', '');
+    out.push('Counted by a middleware on the store\'s SDK client (lib/telemetry/metrics.ts), not from ConsumedCapacity. A transaction counts as one write request writing one item per action.', '');
     out.push(
       table(
         ['operation', 'past txns', 'lots', 'payers', 'requests', 'read req', 'write req', 'items read', 'items written', 'RCU', 'WCU', 'commands'],

@@ -1,8 +1,8 @@
 // The real DynamoDB store on the run's DynamoDB Local, for tests below the HTTP layer.
 import { inject } from 'vitest';
-import { FailpointCrash, createClient } from '../../lib/dynamo-client.js';
-import { DynamoStore } from '../../lib/dynamo-store.js';
-import { PointsService } from '../../lib/service.js';
+import { FailpointCrash, createClient } from '../../lib/dynamo/client.js';
+import { DynamoStore } from '../../lib/dynamo/store.js';
+import { PointsService } from '../../lib/service/service.js';
 
 /** A store; with `failAfterWrites` its client crashes after that many writes (the failpoint). */
 export function makeStore(failAfterWrites?: number): DynamoStore {

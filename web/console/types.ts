@@ -1,8 +1,8 @@
 // What the API answers: the types of the server's own response schemas (type-only, so nothing of
 // zod reaches the browser bundle).
-import type { Problem as ApiProblem } from '../../lib/schemas/responses.js';
+import type { Problem as ApiProblem } from '../../lib/domain/schemas/responses.js';
 
-export type { AddItem, Breakdown, LedgerItem, LedgerPage, ReversalItem } from '../../lib/schemas/responses.js';
+export type { AddItem, Breakdown, LedgerItem, LedgerPage, ReversalItem } from '../../lib/domain/schemas/responses.js';
 
 export type Balance = Record<string, number>;
 

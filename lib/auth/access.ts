@@ -1,0 +1,85 @@
+// SPEC "Identity and access" as a pure function: which user a verified token may act on, for
+// which operation, and with which payer. lib/http/auth.ts applies it to requests.
+import * as z from 'zod/mini';
+import { userIdSchema } from '../domain/schemas/fields.js';
+
+/**
+ * Every operation the rules know. lib/http/handler.ts passes a route's operation here, so a route the
+ * rules do not know is a compile error, not an open door.
+ */
+export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console';
+
+export const SCOPES = {
+  'points:read': 'GET balance and transactions of the user `sub`',
+  'points:spend': 'POST spend for the user `sub`',
+  'points:earn': 'POST add for any user, only with `payer` equal to the token\'s `payer` claim',
+  'points:admin': 'every route for every user, reversals included',
+} as const;
+export type Scope = keyof typeof SCOPES;
+
+/** The claims the rules read, from a token whose signature and times were already checked. */
+export const claimsSchema = z.object({
+  sub: z.optional(z.string()),
+  scope: z.pipe(
+    z.optional(z.string()),
+    z.transform((s: string | undefined) => (s ?? '').split(' ').filter(Boolean)),
+  ),
+  payer: z.optional(z.string()),
+});
+export type Claims = z.output<typeof claimsSchema>;
+
+/** Operations anyone may call, token or not. */
+export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'docs', 'console']);
+
+/**
+ * The scope that grants an operation short of points:admin: on the caller's own user, or for
+ * points:earn on any user (with the token's payer). Operations missing here need points:admin.
+ */
+const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:read', transactions: 'points:read', spend: 'points:spend', add: 'points:earn' };
+
+/** The scopes each of which allows an operation; none for the public ones (the OpenAPI document lists these). */
+export function scopesFor(operation: Operation): Scope[] {
+  if (PUBLIC_OPERATIONS.has(operation)) return [];
+  const scope = OPERATION_SCOPE[operation];
+  return scope ? [scope, 'points:admin'] : ['points:admin'];
+}
+
+export type Grant =
+  | { allowed: true; userId: string; /** the body's payer must be this one (a partner's add) */ payer?: string }
+  | { allowed: false; reason: string };
+
+const deny = (reason: string): Grant => ({ allowed: false, reason });
+
+/**
+ * What a token may do on a route, before the body is read: the user it acts on (the path's
+ * user, or `sub` on a bare route) and, for a partner's add, the payer the body must name.
+ */
+export function routeAccess(claims: Claims, operation: Operation, pathUserId: string | undefined): Grant {
+  if (PUBLIC_OPERATIONS.has(operation)) return { allowed: true, userId: pathUserId ?? 'default' };
+  const target = pathUserId ?? claims.sub;
+  if (target === undefined || (pathUserId === undefined && !userIdSchema.safeParse(target).success)) {
+    return deny('The token names no user (its sub is not a userId) for a route without /users/{userId}.');
+  }
+  const has = (scope: Scope) => claims.scope.includes(scope);
+  if (has('points:admin')) return { allowed: true, userId: target };
+  const scope = OPERATION_SCOPE[operation];
+  if (scope === undefined) return deny(`The operation ${operation} needs the scope points:admin.`);
+  if (!has(scope)) return deny(`The operation ${operation} needs the scope ${scope}.`);
+  if (operation === 'add') {
+    if (claims.payer === undefined) return deny('The token has points:earn but no payer claim naming whose points it may move.');
+    return { allowed: true, userId: target, payer: claims.payer };
+  }
+  if (target !== claims.sub) return deny(`The token may only act on its own user (${claims.sub ?? 'none'}), not on ${target}.`);
+  return { allowed: true, userId: target };
+}
+
+/** Once the body is valid: a partner may only move the points of the payer its token names. */
+export function payerAccess(grant: Grant, bodyPayer: string | undefined): Grant {
+  if (!grant.allowed || grant.payer === undefined || grant.payer === bodyPayer) return grant;
+  return deny(`The token may only add points for the payer ${JSON.stringify(grant.payer)}, not ${JSON.stringify(bodyPayer)}.`);
+}
+
+/** Both checks in one: the whole rule, as the property tests state it. */
+export function authorize(claims: Claims, request: { operation: Operation; pathUserId?: string; bodyPayer?: string }): Grant {
+  return payerAccess(routeAccess(claims, request.operation, request.pathUserId), request.bodyPayer);
+}

@@ -1,0 +1,126 @@
+// Where the token verifier (lib/auth/jwt.ts) finds its keys, beyond what aws-jwt-verify does alone:
+// key sets over plain HTTP from a local issuer, and tokens that name no `kid`.
+import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
+import { FetchError, JwksNotAvailableInCacheError, KidNotFoundInJwksError, NonRetryableFetchError } from 'aws-jwt-verify/error';
+import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache, type Jwk, type Jwks, type JwkWithKid } from 'aws-jwt-verify/jwk';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
+
+/** How long a plain-HTTP key fetch may take, like aws-jwt-verify's own HTTPS fetches. */
+const FETCH_TIMEOUT_MS = 3_000;
+
+/**
+ * aws-jwt-verify fetches keys over HTTPS only; a local issuer (a test harness, a development
+ * identity provider) often serves them over plain HTTP, which this takes too. Deploys refuse an
+ * http:// AUTH_JWKS_URL (scripts/serverless-auth.cjs), so in AWS keys always come over HTTPS.
+ */
+class KeySetFetcher implements Fetcher {
+  private readonly https = new SimpleFetcher();
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    if (!uri.startsWith('http:')) return this.https.fetch(uri);
+    let response: Response;
+    try {
+      response = await fetch(uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
+    } catch (error) {
+      throw new FetchError(uri, (error as Error).message);
+    }
+    if (response.status !== 200) throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);
+    return response.arrayBuffer();
+  }
+}
+
+/** The key type (and curve) each accepted algorithm signs with. */
+const KEY_TYPES: Record<string, { kty: string; crv?: string }> = { RS256: { kty: 'RSA' }, ES256: { kty: 'EC', crv: 'P-256' } };
+
+const NO_KEY = 'No key of the JWKS verifies this token, which names no kid';
+
+/** Stands for "no kid" in the penalty box, which spaces out fetches for keys not in the set. */
+const NO_KID = '\u0000no kid';
+
+/**
+ * The key that signed a token no `kid` leads to (the header's `kid` is optional, and SPEC accepts
+ * any key of the set): among the given signing keys of the token's algorithm, the one its
+ * signature verifies with. aws-jwt-verify then checks the token with it as with any other key.
+ */
+function keyFor(keys: readonly Jwk[], jwt: DecomposedJwt): JwkWithKid | undefined {
+  const type = KEY_TYPES[jwt.header.alg ?? ''];
+  if (!type) return undefined;
+  const candidates = keys.filter(
+    (jwk: Jwk) => jwk.kty === type.kty && (type.crv === undefined || jwk.crv === type.crv) && (jwk.alg === undefined || jwk.alg === jwt.header.alg) && (jwk.use === undefined || jwk.use === 'sig'),
+  );
+  const input = Buffer.from(`${jwt.headerB64}.${jwt.payloadB64}`);
+  const signature = Buffer.from(jwt.signatureB64, 'base64url');
+  return candidates.find((jwk) => {
+    try {
+      const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      return verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    } catch {
+      return false; // a key node:crypto cannot read, or a signature it cannot parse: not this one
+    }
+  }) as JwkWithKid | undefined;
+}
+
+/**
+ * aws-jwt-verify's cache of key sets, fetching over HTTP too, and finding the key of a token that
+ * names no `kid` (any key of the set), or a `kid` no key of the set carries (the keys without one).
+ */
+export class KeySetCache extends SimpleJwksCache {
+  /** The sets held, to look through for tokens with no kid (the parent keeps its own privately). */
+  private readonly sets = new Map<string, Jwks>();
+
+  constructor() {
+    super({ fetcher: new KeySetFetcher() });
+  }
+
+  override addJwks(jwksUri: string, jwks: Jwks): void {
+    super.addJwks(jwksUri, jwks);
+    this.sets.set(jwksUri, jwks);
+  }
+
+  override async getJwks(jwksUri: string): Promise<Jwks> {
+    const jwks = await super.getJwks(jwksUri);
+    this.sets.set(jwksUri, jwks);
+    return jwks;
+  }
+
+  override getCachedJwk(jwksUri: string, jwt: DecomposedJwt): JwkWithKid {
+    if (jwt.header.kid !== undefined) return this.keyless(jwksUri, jwt, () => super.getCachedJwk(jwksUri, jwt));
+    const jwks = this.sets.get(jwksUri);
+    if (!jwks) throw new JwksNotAvailableInCacheError(`JWKS for uri ${jwksUri} not yet available in cache`);
+    const jwk = keyFor(jwks.keys, jwt);
+    if (!jwk) throw new KidNotFoundInJwksError(NO_KEY);
+    return jwk;
+  }
+
+  override async getJwk(jwksUri: string, jwt: DecomposedJwt): Promise<JwkWithKid> {
+    if (jwt.header.kid !== undefined) return this.keyless(jwksUri, jwt, () => super.getJwk(jwksUri, jwt));
+    const cached = this.sets.get(jwksUri);
+    const known = cached && keyFor(cached.keys, jwt);
+    if (known) return known;
+    // As for an unknown kid: look again (the keys may have rotated), at most once per wait period.
+    await this.penaltyBox.wait(jwksUri, NO_KID);
+    const jwk = keyFor((await this.getJwks(jwksUri)).keys, jwt);
+    if (!jwk) {
+      this.penaltyBox.registerFailedAttempt(jwksUri, NO_KID);
+      throw new KidNotFoundInJwksError(NO_KEY);
+    }
+    this.penaltyBox.registerSuccessfulAttempt(jwksUri, NO_KID);
+    return jwk;
+  }
+
+  /** A kid no key carries: the keys of the set that carry none may still have signed it. */
+  private keyless<T extends JwkWithKid | Promise<JwkWithKid>>(jwksUri: string, jwt: DecomposedJwt, byKid: () => T): T {
+    const fallBack = (error: unknown): JwkWithKid => {
+      const jwk = error instanceof KidNotFoundInJwksError ? keyFor((this.sets.get(jwksUri)?.keys ?? []).filter((k) => k.kid === undefined), jwt) : undefined;
+      if (!jwk) throw error;
+      return jwk;
+    };
+    try {
+      const found = byKid();
+      return (found instanceof Promise ? found.catch(fallBack) : found) as T;
+    } catch (error) {
+      return fallBack(error) as T;
+    }
+  }
+}

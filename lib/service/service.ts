@@ -1,0 +1,98 @@
+// lib/service/: the operations on a Store (lib/service/store.ts, the one seam to storage): group
+// commit rounds, upkeep, idempotency, outcomes of unanswered writes, deadlines. Imports domain/ and
+// telemetry/, never a storage or HTTP library.
+//
+// The operations of SPEC "Routes" on a Store. Writes for a user wait in one queue per process and
+// are served in rounds (lib/service/round.ts), several requests to a transaction (README "Concurrency").
+import { ApiError } from '../domain/errors.js';
+import { GroupQueue } from './group-queue.js';
+import type { Idempotency, Reply } from '../domain/idempotency.js';
+import { balanceEntries, type Account } from '../domain/ledger.js';
+import { REQUEST_BUDGET_MS, deadlineLeftMs } from './deadline.js';
+import { MAX_ATTEMPTS, RoundServer, retryDelay, type Operation, type Waiting } from './round.js';
+import type { AddBody } from '../domain/schemas/add.js';
+import type { ReverseBody } from '../domain/schemas/reverse.js';
+import type { SpendBody } from '../domain/schemas/spend.js';
+import type { LedgerSlice, Store } from './store.js';
+import { notePoints } from '../telemetry/telemetry.js';
+import { instantOfMs } from '../domain/timestamp.js';
+import { isDue } from './upkeep.js';
+
+export type { Idempotency, Reply } from '../domain/idempotency.js';
+
+export interface ServiceOptions {
+  /** The clock (epoch ms) for expiry and recording times. */
+  now?: () => number;
+}
+
+export class PointsService {
+  private readonly queue: GroupQueue<Waiting, Account>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    options: ServiceOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    const rounds = new RoundServer(store, this.now);
+    this.queue = new GroupQueue((userId, waiting, carried) => rounds.serve(userId, waiting, carried));
+  }
+
+  async add(userId: string, body: AddBody, idempotency?: Idempotency): Promise<Reply> {
+    // Counted here, in the request's own context, not in the round that served it.
+    const reply = await this.submit(userId, { kind: 'add', body }, idempotency);
+    if (!reply.replayed) notePoints('added', body.points);
+    return reply;
+  }
+
+  async spend(userId: string, body: SpendBody, idempotency?: Idempotency): Promise<Reply> {
+    const reply = await this.submit(userId, { kind: 'spend', body }, idempotency);
+    if (!reply.replayed) notePoints('spent', body.points);
+    return reply;
+  }
+
+  reverse(userId: string, spendId: string, body: ReverseBody, idempotency?: Idempotency): Promise<Reply> {
+    return this.submit(userId, { kind: 'reverse', spendId, body }, idempotency);
+  }
+
+  /** Payers and balances, oldest payer first: one read of the account while no expiry is due. */
+  async balance(userId: string): Promise<[string, number][]> {
+    return balanceEntries(await this.current(userId, false));
+  }
+
+  /** A page of the ledger after `afterSeq`, as of one version of the account. */
+  async transactions(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const before = await this.current(userId, true);
+      const slice = await this.store.ledger(userId, afterSeq, limit);
+      // A query sees each item as committed, not the table as of one instant: re-reading the
+      // version proves no write landed in between, so lots and spends agree on the page.
+      const { account: after } = await this.store.load(userId);
+      if (after.version === before.version) return slice;
+      await retryDelay(attempt);
+    }
+    throw new ApiError('SERVICE_UNAVAILABLE', 'The ledger is changing too fast to read; retry.');
+  }
+
+  /** The account with every expiry due now recorded (and, for `settled`, no pending work). */
+  private async current(userId: string, settled: boolean): Promise<Account> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const { account } = await this.store.load(userId);
+      if (!isDue(account, instantOfMs(this.now()).sortKey) && !(settled && account.pending)) return account;
+      await this.submit(userId, { kind: 'upkeep' });
+    }
+    throw new ApiError('SERVICE_UNAVAILABLE', 'The account is changing too fast to read; retry.');
+  }
+
+  private submit(userId: string, operation: Operation, idempotency?: Idempotency): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.queue.push(userId, {
+        operation,
+        ...(idempotency ? { idempotency } : {}),
+        // Planned only while a write can still be sent and its outcome read back (lib/service/deadline.ts).
+        deadline: this.now() + Math.min(REQUEST_BUDGET_MS, deadlineLeftMs(true)),
+        settle: (outcome) => ('reply' in outcome ? resolve(outcome.reply) : reject(outcome.error)),
+      });
+    });
+  }
+}
