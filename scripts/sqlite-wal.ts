@@ -1,7 +1,7 @@
 // DynamoDB Local keeps an on-disk table in one SQLite file and never sets its journal mode, so
 // SQLite's default applies: a rollback journal, created, synced and deleted on every commit. In
 // write-ahead-log mode a commit is one append and one sync of the log: the same durability, and
-// on this machine far more writes per second (README "Local storage"). WAL is the one SQLite
+// on this machine far more writes per second (docs/architecture.md "Local storage"). WAL is the one SQLite
 // setting a database file itself remembers (header bytes 18 and 19, the "file format version
 // numbers": 1 legacy, 2 WAL), so it is set here, in the file, while no process has it open.
 import { closeSync, existsSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';

@@ -13,7 +13,7 @@ export interface PayerBalance {
   first: string;
 }
 
-/** Work left over from an operation too large for one transaction (see README "Large operations"). */
+/** Work left over from an operation too large for one transaction (see docs/architecture.md "Large operations"). */
 export type Pending = ConsumePending | ReversePending;
 
 /** A spend or negative add: points still to take from open lots, oldest first. */

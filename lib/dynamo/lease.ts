@@ -1,4 +1,4 @@
-// A user's write lease (README "Concurrency"). An instance that keeps losing the account version
+// A user's write lease (docs/architecture.md "Concurrency"). An instance that keeps losing the account version
 // race for a user claims the account for a moment, so that its turn comes: other instances then
 // wait instead of sending transactions that would lose. It lives in the account item (`lo`: the
 // holder, `lu`: until when, epoch ms), ends with the holder's next commit, and expires by itself

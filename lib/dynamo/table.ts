@@ -1,4 +1,4 @@
-// The one DynamoDB table and its keys (README "Data model"):
+// The one DynamoDB table and its keys (docs/architecture.md "Data model"):
 //   pk = userId
 //   sk = "A"                 the account: version, sequence, total, balances, pending work, next expiry
 //   sk = "T#<seq16>"         ledger records in arrival order; positive adds are also the lots

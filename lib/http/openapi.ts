@@ -17,7 +17,7 @@ const schema = (s: z.core.$ZodType, io: 'input' | 'output' = 'input') => {
 
 const json = (s: z.core.$ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
-/** README "Failure behaviour". */
+/** docs/api.md "Failure behaviour". */
 const unavailable = {
   ...problem('The database is unavailable: SERVICE_UNAVAILABLE (nothing was applied) or, for a write, OUTCOME_UNKNOWN (retry with the same Idempotency-Key to learn the outcome)'),
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },

@@ -1,4 +1,4 @@
-// One round of group commit (README "Concurrency"): reads the account, or trusts the one the
+// One round of group commit (docs/architecture.md "Concurrency"): reads the account, or trusts the one the
 // previous round committed, does any upkeep due (roll-forward, expiry), plans the waiting requests
 // in arrival order as one batch and commits it as one transaction checked against the account
 // version. A round that loses the version race starts over with what waits by then.

@@ -3,7 +3,7 @@
 // telemetry/, never a storage or HTTP library.
 //
 // The operations of SPEC "Routes" on a Store. Writes for a user wait in one queue per process and
-// are served in rounds (lib/service/round.ts), several requests to a transaction (README "Concurrency").
+// are served in rounds (lib/service/round.ts), several requests to a transaction (docs/architecture.md "Concurrency").
 import { ApiError } from '../domain/errors.js';
 import { GroupQueue } from './group-queue.js';
 import type { Idempotency, Reply } from '../domain/idempotency.js';

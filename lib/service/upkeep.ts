@@ -1,5 +1,5 @@
 // Work the service does on an account before serving it: finishing an operation that was
-// committed but is too large for one transaction (roll-forward, README "Large operations"), and
+// committed but is too large for one transaction (roll-forward, docs/architecture.md "Large operations"), and
 // recording lots that have expired (SPEC "Expiry"). Each step is one transaction checked against
 // the account version and leaves a consistent account, so a crash or a fault between steps loses
 // nothing: the next request reads the account and carries on from there.

@@ -39,7 +39,7 @@ const EMPTY = '(empty module)';
 
 const bundleAliases = createRequire(import.meta.url)('../bundle-aliases.cjs') as Record<string, string>;
 
-/** The deployment goals (README "Deploy"): every API function's bundle and its median init. */
+/** The deployment goals (docs/benchmarks.md "Cold start"): every API function's bundle and its median init. */
 export const GOALS = { bundleBytes: 400_000, initMs: 60 };
 
 export interface ColdStartSection {

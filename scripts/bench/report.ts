@@ -1,4 +1,4 @@
-// The benchmark's results: one JSON document and the Markdown tables the README shows.
+// The benchmark's results: one JSON document and the Markdown tables of bench/results.md.
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { HistoryLatencySection, ThroughputRow } from './api.js';
 import type { AuthSection } from './auth.js';

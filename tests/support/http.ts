@@ -44,7 +44,7 @@ export function client(baseUrl: () => string) {
       const query: string = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       let page: Answer<{ items: any[]; nextCursor: string | null }> = await call('GET', `/users/${user}/transactions?${query}`);
       // A read that first finishes a very large operation may need more than one request's time
-      // budget on a loaded machine: a client honours Retry-After and asks again (README "Failure behaviour").
+      // budget on a loaded machine: a client honours Retry-After and asks again (docs/api.md "Failure behaviour").
       for (let retry = 0; page.status === 503 && page.text.includes('"SERVICE_UNAVAILABLE"') && retry < 5; retry++) {
         await new Promise((resolve) => setTimeout(resolve, Number(page.headers.get('retry-after') ?? 1) * 1000));
         page = await call('GET', `/users/${user}/transactions?${query}`);

@@ -1,6 +1,6 @@
 // A spend: the oldest open lots across payers (SPEC "Lots"). Batchable while its lots fit in what
 // is left of the batch's transaction; a spend too large for any one transaction commits its first
-// part and leaves the rest as pending work (README "Large operations"), alone in its batch.
+// part and leaves the rest as pending work (docs/architecture.md "Large operations"), alone in its batch.
 import { LATER, type Batch, type Draft } from '../../domain/batch.js';
 import { newId } from '../../domain/ids.js';
 import { breakdownOf, checkSpend, debitBreakdown, fitsBalances, sumTakes } from '../../domain/ledger.js';
