@@ -1,5 +1,5 @@
 // SPEC "Routes: GET /transactions" and "Fields": the ledger over HTTP — every add and spend once,
-// in the order recorded, with exactly the documented fields, paged by signed cursors.
+// in the order recorded, with exactly the documented fields, paged by checksummed cursors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/expect.js';
 import { FifoModel, comparable, isoAfter } from './support/fifo-model.js';

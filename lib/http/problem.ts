@@ -22,7 +22,7 @@ export function problemResponse(error: ApiError): Response {
   };
 }
 
-/** The one error mapper: known refusals keep their status; anything else is a bare 500. */
+/** The one error mapper: known refusals keep their status; anything else is a 500 problem+json INTERNAL that names nothing internal. */
 export function problemJson(): middy.MiddlewareObj<Event, Response> {
   return {
     onError: async (request) => {

@@ -1,5 +1,5 @@
 // The response shapes of SPEC "Routes": /openapi.json documents them and the code takes its
-// types from them. Apart from the request schemas (lib/schemas/*.ts), so that the API functions,
+// types from them. Apart from the request schemas (the other files of lib/domain/schemas/), so that the API functions,
 // which only validate requests, do not build these at start-up (only the OpenAPI function does).
 import * as z from 'zod/mini';
 
