@@ -262,7 +262,7 @@ export function openApiDocument() {
       contact: { name: 'The Points maintainers' },
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    servers: [{ url: '/', description: 'The origin that serves this document: local under npm start, production when deployed.', 'x-internal': false }],
+    servers: [{ url: '/', description: 'This origin (local or production)', 'x-internal': false }],
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
