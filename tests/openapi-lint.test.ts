@@ -37,6 +37,7 @@ describe('the served /openapi.json under the linters', () => {
 
   it('has no Spectral errors (OpenAPI and OWASP rules), and no warnings besides those explained', async () => {
     const run = await runTool('spectral', ['lint', file, '--ruleset', join(ROOT, '.spectral.yaml'), '--format', 'json', '--quiet']);
+    expect(run.stdout, run.stderr).toMatch(/^\s*\[/);
     const results = JSON.parse(run.stdout) as SpectralResult[];
     const show = (r: SpectralResult) => `${r.code} at ${r.path.join('.')}: ${r.message}`;
     expect(results.filter((r) => r.severity === 0).map(show)).toEqual([]);
@@ -45,6 +46,7 @@ describe('the served /openapi.json under the linters', () => {
 
   it("passes Redocly's recommended rules", async () => {
     const run = await runTool('redocly', ['lint', file, '--config', join(ROOT, 'redocly.yaml'), '--format', 'json']);
+    expect(run.stdout, run.stderr).toMatch(/^\s*\{/);
     const report = JSON.parse(run.stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
