@@ -5,7 +5,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, PROBLEMS, type ErrorCode } from '../lib/domain/errors.js';
+import { newId } from '../lib/domain/ids.js';
 import { PROBLEM_LIMITS } from '../lib/domain/limits.js';
+import { ledgerIdMeta } from '../lib/domain/schemas/fields.js';
 import { problemSchema } from '../lib/domain/schemas/responses.js';
 import { ROOT } from '../scripts/stack.js';
 import { call } from './support/http.js';
@@ -89,8 +91,16 @@ describe('what /openapi.json promises on every route', () => {
   });
 });
 
-describe('the Problem schema holds what the service sends', () => {
-  it('fits every code, and the clipped free text of any refusal', () => {
+describe('the bounds the document states hold for what the service sends', () => {
+  it('ledger ids, up to the largest sequence number', () => {
+    for (const seq of [1, 42, Number.MAX_SAFE_INTEGER]) {
+      const id = newId(seq);
+      expect(id).toMatch(new RegExp(ledgerIdMeta.pattern));
+      expect(id.length).toBeLessThanOrEqual(ledgerIdMeta.maxLength);
+    }
+  });
+
+  it('problems: every code, and the clipped free text of any refusal', () => {
     const long = 'x'.repeat(20_000);
     for (const code of Object.keys(PROBLEMS) as ErrorCode[]) {
       const errors = Array.from({ length: 500 }, (_, i) => ({ path: `${long}${i}`, message: long }));
@@ -101,7 +111,7 @@ describe('the Problem schema holds what the service sends', () => {
     }
   });
 
-  it('leaves a short problem as it is', () => {
+  it('problems: a short one is left as it is', () => {
     const errors = [{ path: 'points', message: 'must be an integer' }];
     expect(new ApiError('VALIDATION_FAILED', 'The body is not valid.', errors).toProblem()).toMatchObject({ detail: 'The body is not valid.', errors });
   });

@@ -1,10 +1,10 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the schemas that validate requests and
 // the response schemas (lib/domain/schemas/), and from tables: what each operation is
-// (OPERATIONS, PAGES), and which refusals a route can give, from what the route has (REFUSALS).
+// (OPERATIONS, pageEntry), and which refusals a route can give, from what the route has (REFUSALS).
 // A new route writes its entry; its parameters, error responses and security follow from it.
 import * as z from 'zod/mini';
 import { addBodySchema } from '../domain/schemas/add.js';
-import { LEDGER_ID_PATTERN, MAX_LEDGER_ID_LENGTH, idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js';
+import { idempotencyKeySchema, ledgerIdMeta, userIdSchema } from '../domain/schemas/fields.js';
 import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
 import { PROBLEMS, type ErrorCode } from '../domain/errors.js';
@@ -34,10 +34,10 @@ const ledgerIdParameter = (name: string, description: string) => ({
   in: 'path',
   required: true,
   description,
-  schema: { type: 'string', pattern: LEDGER_ID_PATTERN.source, maxLength: MAX_LEDGER_ID_LENGTH },
+  schema: { type: 'string', ...ledgerIdMeta },
 });
 
-export const TAGS = {
+const TAGS = {
   points: 'Earn, spend and read points.',
   ledger: 'The ledger: every item in recorded order, and reversals of spends.',
   pages: 'This document and the HTML pages built on it.',

@@ -30,7 +30,8 @@ export const MAX_TIMESTAMP_LENGTH = 64;
 export const MAX_CURSOR_LENGTH = 512;
 /** Ledger ids (lib/domain/ids.ts): the sequence number, a dash, and 4 random bytes in hex. */
 export const LEDGER_ID_PATTERN = /^([1-9]\d{0,15})-[0-9a-f]{8}$/;
-export const MAX_LEDGER_ID_LENGTH = 16 + 1 + 8;
+/** A ledger id as /openapi.json states it (answers and path parameters). */
+export const ledgerIdMeta = { pattern: LEDGER_ID_PATTERN.source, maxLength: 16 + 1 + 8 } as const;
 /** A page of the ledger: `limit` and the items it may hold. */
 export const PAGE_LIMIT = { minimum: 1, maximum: 1000, default: 100 } as const;
 

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { MAX_PAYERS_PER_USER, PROBLEM_LIMITS } from '../limits.js';
 import { payerSchema } from './add.js';
-import { LEDGER_ID_PATTERN, MAX_CURSOR_LENGTH, MAX_LEDGER_ID_LENGTH, MAX_POINTS, MAX_TIMESTAMP_LENGTH, PAGE_LIMIT, pointsMeta } from './fields.js';
+import { MAX_CURSOR_LENGTH, MAX_POINTS, MAX_TIMESTAMP_LENGTH, PAGE_LIMIT, ledgerIdMeta, pointsMeta } from './fields.js';
 
 const points = (minimum: number, maximum: number, description?: string) =>
   z.number().check(z.meta({ ...pointsMeta(minimum, maximum), ...(description ? { description } : {}) }));
@@ -13,7 +13,7 @@ const taken = () => points(-MAX_POINTS, -1);
 const givenBack = () => points(1, MAX_POINTS);
 
 const ledgerId = (description?: string) =>
-  z.string().check(z.meta({ pattern: LEDGER_ID_PATTERN.source, maxLength: MAX_LEDGER_ID_LENGTH, ...(description ? { description } : {}) }));
+  z.string().check(z.meta({ ...ledgerIdMeta, ...(description ? { description } : {}) }));
 const timestamp = (description?: string) =>
   z.string().check(z.meta({ format: 'date-time', maxLength: MAX_TIMESTAMP_LENGTH, ...(description ? { description } : {}) }));
 
