@@ -1,16 +1,7 @@
 // SPEC "The canonical example", over HTTP, byte for byte.
 import { describe, expect, it } from 'vitest';
+import { BALANCE_ANSWER, CANONICAL_ADDS as ADDS, CANONICAL_SPEND, SPEND_ANSWER } from './support/canonical.js';
 import { add, balance, call, newUser, spend } from './support/http.js';
-
-const ADDS = [
-  { payer: 'DANNON', points: 300, timestamp: '2022-10-31T10:00:00Z' },
-  { payer: 'UNILEVER', points: 200, timestamp: '2022-10-31T11:00:00Z' },
-  { payer: 'DANNON', points: -200, timestamp: '2022-10-31T15:00:00Z' },
-  { payer: 'MILLER COORS', points: 10000, timestamp: '2022-11-01T14:00:00Z' },
-  { payer: 'DANNON', points: 1000, timestamp: '2022-11-02T14:00:00Z' },
-];
-const SPEND_ANSWER = '[{"payer":"DANNON","points":-100},{"payer":"UNILEVER","points":-200},{"payer":"MILLER COORS","points":-4700}]';
-const BALANCE_ANSWER = '{"DANNON":1000,"UNILEVER":0,"MILLER COORS":5300}';
 
 async function run(user: string, order: typeof ADDS, prefix = `/users/${user}`) {
   for (const a of order) {
@@ -18,7 +9,7 @@ async function run(user: string, order: typeof ADDS, prefix = `/users/${user}`) 
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ type: 'add', payer: a.payer, points: a.points, timestamp: a.timestamp });
   }
-  const spent = await call('POST', `${prefix}/spend`, { points: 5000 });
+  const spent = await call('POST', `${prefix}/spend`, { points: CANONICAL_SPEND });
   expect(spent.status).toBe(200);
   expect(spent.headers.get('content-type')).toMatch(/^application\/json/);
   expect(spent.text).toBe(SPEND_ANSWER);

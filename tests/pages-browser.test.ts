@@ -120,7 +120,7 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       );
       expect(listed.sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
 
-      const balance = page.locator('#operations-default-balance');
+      const balance = page.locator('#operations-points-balance');
       await balance.locator('.opblock-summary-control').click();
       await balance.getByRole('button', { name: 'Try it out' }).click();
       const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/balance');
@@ -265,8 +265,8 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       await close(page, 'console-phone');
 
       const docs = await open(apiUrl(), '/docs', PHONE);
-      await docs.locator('#operations-default-addForUser .opblock-summary-control').click();
-      await docs.locator('#operations-default-addForUser .opblock-body').waitFor();
+      await docs.locator('#operations-points-addForUser .opblock-summary-control').click();
+      await docs.locator('#operations-points-addForUser .opblock-body').waitFor();
       expect(await docs.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([PHONE.width, PHONE.width]);
       await close(docs, 'docs-phone');
     });
@@ -352,7 +352,7 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       const user = newUser('pg-jwt-docs');
       const token = await sign({ sub: user, scope: 'points:read' });
       const page = await open(api.url, '/docs');
-      const balance = page.locator('#operations-default-balance');
+      const balance = page.locator('#operations-points-balance');
       await balance.waitFor({ timeout: 30_000 });
       const execute = async () => {
         const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/balance');

@@ -1,9 +1,11 @@
 // Every refusal of SPEC "Errors" as a typed value; lib/http/handler.ts turns them into problem+json.
+import { PROBLEM_LIMITS } from './limits.js';
 import type { Problem } from './schemas/responses.js';
 
 export type FieldError = { path: string; message: string };
 
-const PROBLEMS = {
+/** Every code with its status and title; /openapi.json lists a route's codes from here. */
+export const PROBLEMS = {
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid' },
   INSUFFICIENT_POINTS: { status: 400, title: 'Not enough points' },
   INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer' },
@@ -14,6 +16,7 @@ const PROBLEMS = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Body is not application/json' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable; nothing was applied' },
@@ -21,6 +24,9 @@ const PROBLEMS = {
 } as const;
 
 export type ErrorCode = keyof typeof PROBLEMS;
+
+/** The first `max` characters (code points, as JSON Schema counts them) of `text`. */
+const clip = (text: string, max: number) => (text.length <= max ? text : [...text].slice(0, max).join(''));
 
 export class ApiError extends Error {
   constructor(
@@ -42,9 +48,11 @@ export class ApiError extends Error {
       type: `https://points.example.com/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
       title,
       status,
-      detail: this.detail,
+      detail: clip(this.detail, PROBLEM_LIMITS.detail),
       code: this.code,
-      ...(this.errors ? { errors: this.errors } : {}),
+      ...(this.errors
+        ? { errors: this.errors.slice(0, PROBLEM_LIMITS.errors).map((e) => ({ path: clip(e.path, PROBLEM_LIMITS.path), message: clip(e.message, PROBLEM_LIMITS.message) })) }
+        : {}),
     };
   }
 }

@@ -1,8 +1,7 @@
 // Ledger ids: unique strings that also name the record's place in the ledger, so a spend is found
 // by its id (for a reversal) with one read, without an index of ids.
 import { randomBytes } from 'node:crypto';
-
-const ID = /^([1-9]\d{0,15})-[0-9a-f]{8}$/;
+import { LEDGER_ID_PATTERN as ID } from './schemas/fields.js';
 
 /** A new id for the record at `seq`; the random part tells apart records planned for the same seq. */
 export const newId = (seq: number) => `${seq}-${randomBytes(4).toString('hex')}`;

@@ -4,6 +4,7 @@
 // The pure domain of SPEC "The domain": lots, FIFO planning and the balance rules.
 // No I/O here, so every rule can be tested exhaustively without a database.
 import { ApiError } from './errors.js';
+import { MAX_PAYER_BYTES, PAYER_OVERHEAD_BYTES } from './limits.js';
 import { MAX_POINTS } from './schemas/fields.js';
 import type { Breakdown } from './schemas/responses.js';
 
@@ -74,9 +75,6 @@ export interface Take<L extends { payer: string; remaining: number } = OpenLot> 
 
 export const emptyAccount = (): Account => ({ version: 0, seq: 0, total: 0, balances: new Map() });
 
-/** One account item holds every payer's balance, so DynamoDB's 400 KB item limit caps them. */
-export const MAX_PAYER_BYTES = 200_000;
-const PAYER_OVERHEAD_BYTES = 64;
 const payerBytes = (payer: string) => Buffer.byteLength(payer, 'utf8') + PAYER_OVERHEAD_BYTES;
 
 export const seqKey = (seq: number) => String(seq).padStart(16, '0');

@@ -1,22 +1,24 @@
 // The body of POST add (SPEC "Routes"), and its payer and timestamp fields.
 import * as z from 'zod/mini';
 import { parseTimestamp } from '../timestamp.js';
-import { isInteger } from './fields.js';
+import { MAX_POINTS, MAX_TIMESTAMP_LENGTH, isInteger, pointsMeta } from './fields.js';
 
-const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F]/;
+/** In characters (code points), as JSON Schema's maxLength counts them. */
+export const MAX_PAYER_LENGTH = 128;
+const NO_CONTROL_CHARS = /^[^\u0000-\u001F\u007F-\u009F]*$/;
 
 export const payerSchema = z
   .string()
   .check(
     z.refine((s) => s.isWellFormed(), 'must be valid Unicode (no lone surrogates)'),
-    z.refine((s) => [...s].length >= 1 && [...s].length <= 128, 'must be 1-128 characters'),
-    z.refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
-    z.meta({ minLength: 1, maxLength: 128, description: 'Compared exactly: case-sensitive, not trimmed.' }),
+    z.refine((s) => [...s].length >= 1 && [...s].length <= MAX_PAYER_LENGTH, `must be 1-${MAX_PAYER_LENGTH} characters`),
+    z.regex(NO_CONTROL_CHARS, 'must not contain control characters'),
+    z.meta({ minLength: 1, maxLength: MAX_PAYER_LENGTH, description: 'Compared exactly: case-sensitive, not trimmed.' }),
   );
 
 export const timestampSchema = z
   .pipe(
-    z.string().check(z.maxLength(64)),
+    z.string().check(z.maxLength(MAX_TIMESTAMP_LENGTH)),
     z.transform((text: string, ctx) => {
       const parsed = parseTimestamp(text);
       if ('error' in parsed) {
@@ -33,7 +35,11 @@ export const addBodySchema = z
     payer: payerSchema,
     points: z
       .number()
-      .check(isInteger(), z.refine((n) => n !== 0, 'must not be zero'), z.meta({ type: 'integer', description: 'Non-zero; negative deducts from the payer.' })),
+      .check(
+        isInteger(),
+        z.refine((n) => n !== 0, 'must not be zero'),
+        z.meta({ ...pointsMeta(-MAX_POINTS, MAX_POINTS), not: { const: 0 }, description: 'Non-zero; negative deducts from the payer.' }),
+      ),
     timestamp: timestampSchema,
     expiresAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' })),
   })

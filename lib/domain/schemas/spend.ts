@@ -1,8 +1,8 @@
 // The body of POST spend.
 import * as z from 'zod/mini';
-import { isInteger } from './fields.js';
+import { MAX_POINTS, isInteger, pointsMeta } from './fields.js';
 
 export const spendBodySchema = z.strictObject({
-  points: z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive'), z.meta({ type: 'integer', exclusiveMinimum: 0 })),
+  points: z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive'), z.meta(pointsMeta(1, MAX_POINTS))),
 });
 export type SpendBody = z.infer<typeof spendBodySchema>;

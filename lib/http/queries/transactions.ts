@@ -1,14 +1,20 @@
 // The query of GET transactions.
 import * as z from 'zod/mini';
+import { MAX_CURSOR_LENGTH, PAGE_LIMIT } from '../../domain/schemas/fields.js';
 
-const LIMIT_MESSAGE = 'must be an integer from 1 to 1000';
+const LIMIT_MESSAGE = `must be an integer from ${PAGE_LIMIT.minimum} to ${PAGE_LIMIT.maximum}`;
+const LIMIT_DIGITS = String(PAGE_LIMIT.maximum).length;
 
 export const transactionsQuerySchema = z.object({
   limit: z
     ._default(
-      z.pipe(z.string().check(z.regex(/^\d{1,4}$/, LIMIT_MESSAGE)), z.transform(Number)).check(z.refine((n) => n >= 1 && n <= 1000, LIMIT_MESSAGE)),
-      100,
+      z
+        .pipe(z.string().check(z.regex(new RegExp(`^\\d{1,${LIMIT_DIGITS}}$`), LIMIT_MESSAGE)), z.transform(Number))
+        .check(z.refine((n) => n >= PAGE_LIMIT.minimum && n <= PAGE_LIMIT.maximum, LIMIT_MESSAGE)),
+      PAGE_LIMIT.default,
     )
-    .check(z.meta({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })),
-  cursor: z.optional(z.string().check(z.maxLength(512))).check(z.meta({ description: 'nextCursor of the previous page.' })),
+    .check(z.meta({ type: 'integer', format: 'int32', ...PAGE_LIMIT, description: 'Items per page.' })),
+  cursor: z
+    .optional(z.string().check(z.maxLength(MAX_CURSOR_LENGTH)))
+    .check(z.meta({ description: 'nextCursor of the previous page; refused unless it was given for this user.' })),
 });
