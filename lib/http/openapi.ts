@@ -7,6 +7,7 @@ import { spendBodySchema } from '../domain/schemas/spend.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
 import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
 import { SCOPES, scopesFor } from '../auth/access.js';
+import { ERROR_CODES } from '../domain/errors.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 
 // Timestamps are transformed after validation; the document describes what clients send.
@@ -54,6 +55,14 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
     responses: {
       200: { description: 'The recorded reversal', ...json(reversalItemSchema) },
       404: problem('Unknown route, or no spend with this id for this user'),
+    },
+  },
+  problems: {
+    summary: 'What an error code means: the `type` of every problem+json answer leads here',
+    parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string', enum: ERROR_CODES } }],
+    responses: {
+      200: { description: 'The code\'s status, title and when it is given', content: { 'text/html': { schema: { type: 'string' } } } },
+      404: problem('No such code'),
     },
   },
   openapi: {
@@ -107,7 +116,8 @@ export function openApiDocument() {
         ...(route.method === 'POST'
           ? { 413: problem('Body over 16 KiB'), 422: problem('Idempotency-Key reused with a different body') }
           : {}),
-        ...(route.operation === 'openapi' ? {} : { 503: unavailable }),
+        ...(route.method === 'POST' ? { 415: problem('A body without Content-Type: application/json') } : {}),
+        ...(route.operation === 'openapi' || route.operation === 'problems' ? {} : { 503: unavailable }),
         ...(operation.responses as object),
       },
     };
