@@ -94,9 +94,14 @@ describe('a problem\'s type is a page of the service documenting its code', () =
     expect(await page.text()).toContain(code);
   });
 
-  it('is the type of the answers themselves, and an unknown code is 404', async () => {
-    for (const answer of [await call('GET', '/nowhere'), await spend(newUser('type'), 1), await call('POST', '/spend', '{')]) {
-      const page = await fetch(new URL(answer.body.type, apiUrl()));
+  it('is the absolute type of the answers themselves, replays included, and an unknown code is 404', async () => {
+    const user = newUser('type');
+    const refusal = await spend(user, 1, { 'idempotency-key': `k-${user}` });
+    const replay = await spend(user, 1, { 'idempotency-key': `k-${user}` });
+    expect([replay.headers.get('idempotent-replayed'), replay.text]).toEqual(['true', refusal.text]);
+    for (const answer of [await call('GET', '/nowhere'), refusal, await call('POST', '/spend', '{'), await call('GET', '/docs/no-such-file.js')]) {
+      expect(answer.body.type).toBe(`${apiUrl()}/problems/${answer.body.code}`);
+      const page = await fetch(answer.body.type);
       expect([page.status, (await page.text()).includes(answer.body.code)]).toEqual([200, true]);
     }
     expectProblem(await call('GET', '/problems/NO_SUCH_CODE'), 404, 'NOT_FOUND');

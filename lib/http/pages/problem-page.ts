@@ -22,7 +22,7 @@ function page(code: ErrorCode): string {
 
 export const problemPageHandler = guarded(async (event: Event): Promise<Response> => {
   const code = event.pathParameters?.code;
-  if (!ERROR_CODES.includes(code as ErrorCode)) return problemResponse(new ApiError('NOT_FOUND', 'No such error code.'));
+  if (!ERROR_CODES.includes(code as ErrorCode)) return problemResponse(new ApiError('NOT_FOUND', 'No such error code.'), event);
   return {
     statusCode: 200,
     headers: { 'content-type': 'text/html; charset=utf-8', ...NO_STORE, 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' },

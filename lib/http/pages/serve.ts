@@ -72,7 +72,7 @@ export function pageHandler(page: Page) {
       };
     }
     const asset = assets.get(name);
-    if (!asset) return problemResponse(new ApiError('NOT_FOUND', `No file ${name} here; file names change with their content, so reload the page.`));
+    if (!asset) return problemResponse(new ApiError('NOT_FOUND', `No file ${name} here; file names change with their content, so reload the page.`), event);
     return assetResponse(asset, chooseEncoding(event.headers?.['accept-encoding']));
   });
 }
