@@ -311,6 +311,9 @@ describe('Idempotency-Key: scoped by the caller as well as the user', () => {
     expect([first.status, first.headers.get('idempotent-replayed')]).toEqual([200, null]);
     const retry = await call('POST', `/users/${user}/add`, addBody('ACME', 10), { ...partnerToken('ACME', 'acme-app'), 'idempotency-key': key });
     expect([retry.status, retry.text, retry.headers.get('idempotent-replayed')]).toEqual([200, first.text, 'true']);
+    const reused = await call('POST', `/users/${user}/add`, addBody('ACME', 11), { ...partnerToken('ACME', 'acme-app'), 'idempotency-key': key });
+    expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(reused.text).not.toMatch(/[A-Za-z0-9_-]{22}\//);
     // Another partner with the same order number: neither a replay of the first nor a 422.
     const other = await call('POST', `/users/${user}/add`, addBody('ACME', 10), { ...partnerToken('ACME', 'acme-shop'), 'idempotency-key': key });
     expect([other.status, other.headers.get('idempotent-replayed')]).toEqual([200, null]);
