@@ -1,13 +1,14 @@
 // Every request no route matched: 405 when the path exists under another method, else 404.
 import middy from '@middy/core';
 import { ApiError } from '../lib/domain/errors.js';
-import { problemJson, type Event, type Response } from '../lib/http/problem.js';
+import { failClosed, problemJson, type Event, type Response } from '../lib/http/problem.js';
 import { allowedMethods } from '../lib/http/routes.js';
 import { telemetry } from '../lib/telemetry/telemetry.js';
 
 export const handler = middy<Event, Response>()
   .use(telemetry())
   .use(problemJson())
+  .use(failClosed())
   .handler(async (event) => {
     const path = event.rawPath;
     const allowed = allowedMethods(path);

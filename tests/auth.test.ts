@@ -42,9 +42,17 @@ async function seeded(points = 1000): Promise<string> {
   return user;
 }
 
-function expectUnauthenticated(answer: Answer<any>, tokenSent: boolean) {
+/** RFC 6750 3.1: invalid_token for a token refused, invalid_request for a malformed header, no code without a bearer token. */
+function expectUnauthenticated(answer: Answer<any>, tokenSent: boolean | 'malformed') {
   expectProblem(answer, 401, 'UNAUTHENTICATED');
-  expect(answer.headers.get('www-authenticate')).toBe(tokenSent ? 'Bearer realm="points", error="invalid_token"' : 'Bearer realm="points"');
+  const error = tokenSent === 'malformed' ? ' error="invalid_request"' : tokenSent ? ' error="invalid_token"' : '';
+  expect(answer.headers.get('www-authenticate')).toBe(`Bearer${error}`);
+}
+
+/** SPEC: 403 names a scope that would allow the request. */
+function expectForbidden(answer: Answer<any>, scope: string) {
+  expectProblem(answer, 403, 'FORBIDDEN');
+  expect(answer.headers.get('www-authenticate')).toBe(`Bearer error="insufficient_scope", scope="${scope}"`);
 }
 
 describe('401 UNAUTHENTICATED: no, malformed, wrongly signed, expired or foreign tokens', () => {
@@ -76,6 +84,9 @@ describe('401 UNAUTHENTICATED: no, malformed, wrongly signed, expired or foreign
     ['no kid and HS256 keyed with the RSA public key', signJws({ alg: 'HS256', typ: 'JWT' }, payloadOf(valid), rsaPublicPem)],
     ['a payload edited after signing', `${headerPart}.${edited}.${signaturePart}`],
     ['an ES256 signature of the wrong length', `${token({ ...valid, key: keys.ec })}AAAA`],
+    ['an ID token (token_use id)', token({ ...valid, claims: { token_use: 'id' } })],
+    ['an ID token with no aud and a client_id in the audience', token({ ...valid, claims: { aud: undefined, client_id: 'points', token_use: 'id' } })],
+    ['no aud and a client_id in the audience, but no token_use', token({ ...valid, claims: { aud: undefined, client_id: 'points' } })],
     ['a scope that is not a string', token({ ...valid, claims: { scope: ['points:admin'] } })],
   ];
 
@@ -88,8 +99,36 @@ describe('401 UNAUTHENTICATED: no, malformed, wrongly signed, expired or foreign
   });
 
   it('refuses a request with no token, or credentials of another scheme, without an error code', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Basic YWxpY2U6c2VjcmV0' }, { authorization: 'Bearer' }, { authorization: token(valid) }]) {
-      expectUnauthenticated(await call('GET', '/balance', undefined, headers), false);
+    for (const headers of [{} as Record<string, string>, { authorization: 'Basic YWxpY2U6c2VjcmV0' }]) {
+      const answer = await call('GET', '/balance', undefined, headers);
+      expectUnauthenticated(answer, false);
+      expect(answer.body.detail).toBe('This route needs Authorization: Bearer <token>.');
+    }
+  });
+
+  it('refuses a malformed Authorization header with error="invalid_request"', async () => {
+    for (const authorization of ['Bearer', 'Bearer ', token(valid), `Bearer ${token(valid)} extra`]) {
+      const answer = await call('GET', '/balance', undefined, { authorization });
+      expectUnauthenticated(answer, 'malformed');
+      expect(answer.body.detail).toBe('The Authorization header is not of the form "Bearer <token>".');
+    }
+  });
+
+  it('says which kind of failure it was, in a fixed text that repeats no configuration', async () => {
+    const kinds: [string, string, RegExp][] = [
+      ['garbage', 'garbage', /malformed/],
+      ['a foreign key', token({ ...valid, key: keys.foreign }), /signature/],
+      ['an unknown kid', signJws({ alg: 'RS256', typ: 'JWT', kid: 'rsa-9' }, payloadOf(valid), keys.rsa.privateKey), /signature/],
+      ['expired', token({ ...valid, claims: { exp: now() - 120 } }), /expired/],
+      ['a wrong iss', token({ ...valid, claims: { iss: `${ISSUER}/other` } }), /issuer/],
+      ['a wrong aud', token({ ...valid, claims: { aud: 'someone-else' } }), /\baud\b/],
+      ['an ID token', token({ ...valid, claims: { token_use: 'id' } }), /not an access token/],
+    ];
+    for (const [name, jwt, kind] of kinds) {
+      const answer = await call('GET', '/balance', undefined, bearer(jwt));
+      expectUnauthenticated(answer, true);
+      expect(answer.body.detail, name).toMatch(kind);
+      for (const secret of [ISSUER, ...AUDIENCES, 'rsa-1', 'rsa-9', 'someone-else']) expect(answer.body.detail, name).not.toContain(secret);
     }
   });
 
@@ -118,9 +157,9 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
     const [alice, bob] = [await seeded(), await seeded()];
     const before = await state(bob);
     const asAlice = userToken(alice, 'points:read points:spend');
-    expectProblem(await call('GET', `/users/${bob}/balance`, undefined, asAlice), 403, 'FORBIDDEN');
-    expectProblem(await call('GET', `/users/${bob}/transactions`, undefined, asAlice), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${bob}/spend`, { points: 1 }, asAlice), 403, 'FORBIDDEN');
+    expectForbidden(await call('GET', `/users/${bob}/balance`, undefined, asAlice), 'points:admin');
+    expectForbidden(await call('GET', `/users/${bob}/transactions`, undefined, asAlice), 'points:admin');
+    expectForbidden(await call('POST', `/users/${bob}/spend`, { points: 1 }, asAlice), 'points:admin');
     expect(await state(bob)).toEqual(before);
   });
 
@@ -128,28 +167,28 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
     const alice = await seeded();
     const before = await state(alice);
     const everyUserScope = userToken(alice, 'points:read points:spend');
-    expectProblem(await call('POST', '/add', addBody(), everyUserScope), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${alice}/add`, addBody(), everyUserScope), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', '/spend', { points: 1 }, userToken(alice, 'points:read')), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${alice}/spend`, { points: 1 }, userToken(alice, 'points:read')), 403, 'FORBIDDEN');
+    expectForbidden(await call('POST', '/add', addBody(), everyUserScope), 'points:earn');
+    expectForbidden(await call('POST', `/users/${alice}/add`, addBody(), everyUserScope), 'points:earn');
+    expectForbidden(await call('POST', '/spend', { points: 1 }, userToken(alice, 'points:read')), 'points:spend');
+    expectForbidden(await call('POST', `/users/${alice}/spend`, { points: 1 }, userToken(alice, 'points:read')), 'points:spend');
     expect(await state(alice)).toEqual(before);
   });
 
   it('confines a partner to its payer: another payer, no payer claim, reading, spending', async () => {
     const user = await seeded();
     const before = await state(user);
-    expectProblem(await call('POST', `/users/${user}/add`, addBody('DANNON'), partnerToken('ACME')), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${user}/add`, addBody('acme'), partnerToken('ACME')), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${user}/add`, addBody('ACME'), partnerToken()), 403, 'FORBIDDEN');
-    expectProblem(await call('GET', `/users/${user}/balance`, undefined, partnerToken('ACME')), 403, 'FORBIDDEN');
-    expectProblem(await call('GET', `/users/${user}/transactions`, undefined, partnerToken('ACME')), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${user}/spend`, { points: 1 }, partnerToken('ACME')), 403, 'FORBIDDEN');
+    expectForbidden(await call('POST', `/users/${user}/add`, addBody('DANNON'), partnerToken('ACME')), 'points:admin');
+    expectForbidden(await call('POST', `/users/${user}/add`, addBody('acme'), partnerToken('ACME')), 'points:admin');
+    expectForbidden(await call('POST', `/users/${user}/add`, addBody('ACME'), partnerToken()), 'points:admin');
+    expectForbidden(await call('GET', `/users/${user}/balance`, undefined, partnerToken('ACME')), 'points:admin');
+    expectForbidden(await call('GET', `/users/${user}/transactions`, undefined, partnerToken('ACME')), 'points:admin');
+    expectForbidden(await call('POST', `/users/${user}/spend`, { points: 1 }, partnerToken('ACME')), 'points:admin');
     expect(await state(user)).toEqual(before);
   });
 
   it('checks the route before the body, and the partner\'s payer once the body is valid', async () => {
     // Not allowed on this route: 403 whatever the body.
-    expectProblem(await call('POST', `/users/${newUser()}/spend`, '{not json', userToken('alice')), 403, 'FORBIDDEN');
+    expectForbidden(await call('POST', `/users/${newUser()}/spend`, '{not json', userToken('alice')), 'points:admin');
     // A partner may add: a broken body is then its 400, a valid one with another payer its 403.
     expectProblem(await call('POST', `/users/${newUser()}/add`, '{not json', partnerToken('ACME')), 400, 'VALIDATION_FAILED');
     expectProblem(await call('POST', `/users/${newUser()}/add`, { payer: 'DANNON', points: 1 }, partnerToken('ACME')), 400, 'VALIDATION_FAILED');
@@ -161,9 +200,9 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
     const spendId = (await call('GET', '/transactions', undefined, userToken(alice))).body.items.find((i: any) => i.type === 'spend').id;
     const before = await state(alice);
     expectUnauthenticated(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, {}), false);
-    expectProblem(await call('POST', `/spends/${spendId}/reverse`, {}, userToken(alice)), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, '', userToken(alice)), 403, 'FORBIDDEN');
-    expectProblem(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, { points: 10 }, partnerToken('ACME')), 403, 'FORBIDDEN');
+    expectForbidden(await call('POST', `/spends/${spendId}/reverse`, {}, userToken(alice)), 'points:admin');
+    expectForbidden(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, '', userToken(alice)), 'points:admin');
+    expectForbidden(await call('POST', `/users/${alice}/spends/${spendId}/reverse`, { points: 10 }, partnerToken('ACME')), 'points:admin');
     expect(await state(alice)).toEqual(before);
     const reversal = await call('POST', `/users/${alice}/spends/${spendId}/reverse`, { points: 10 }, admin);
     expect([reversal.status, reversal.body.points]).toEqual([200, 10]);
@@ -171,8 +210,8 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
   });
 
   it('refuses a bare route to a token whose sub is not a userId', async () => {
-    expectProblem(await call('GET', '/balance', undefined, userToken('alice@example.com', 'points:read')), 403, 'FORBIDDEN');
-    expectProblem(await call('GET', '/balance', undefined, bearer(token({ scope: 'points:read' }))), 403, 'FORBIDDEN');
+    expectForbidden(await call('GET', '/balance', undefined, userToken('alice@example.com', 'points:read')), 'points:read');
+    expectForbidden(await call('GET', '/balance', undefined, bearer(token({ scope: 'points:read' }))), 'points:read');
   });
 });
 
@@ -201,7 +240,7 @@ describe('allowed: the right effects', () => {
     const otherAudience = bearer(token({ sub: 'acme-app', scope: 'points:earn', payer: 'ACME', claims: { aud: [AUDIENCES[1], 'x'] } }));
     expect((await call('POST', `/users/${user}/add`, addBody('ACME', 5), otherAudience)).status).toBe(200);
     // A Cognito access token: no aud, the app client in client_id.
-    const cognitoStyle = bearer(token({ sub: 'acme-app', scope: 'points:earn', payer: 'ACME', claims: { aud: undefined, client_id: AUDIENCES[1] } }));
+    const cognitoStyle = bearer(token({ sub: 'acme-app', scope: 'points:earn', payer: 'ACME', claims: { aud: undefined, client_id: AUDIENCES[1], token_use: 'access' } }));
     expect((await call('POST', `/users/${user}/add`, addBody('ACME', 1), cognitoStyle)).status).toBe(200);
     expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ ACME: 206 });
   });
@@ -261,6 +300,38 @@ describe('Idempotency-Key: a refused request leaves its key free', () => {
     // And the key now holds the allowed request.
     const replay = await call('POST', `/users/${user}/spend`, { points: 3 }, { ...userToken(user), 'idempotency-key': key });
     expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([200, spend.text, 'true']);
+  });
+});
+
+describe('Idempotency-Key: scoped by the caller as well as the user', () => {
+  it('replays a retry by the same caller; the same key from another caller is another request', async () => {
+    const user = newUser('auth');
+    const key = `order-${user}`;
+    const first = await call('POST', `/users/${user}/add`, addBody('ACME', 10), { ...partnerToken('ACME', 'acme-app'), 'idempotency-key': key });
+    expect([first.status, first.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    const retry = await call('POST', `/users/${user}/add`, addBody('ACME', 10), { ...partnerToken('ACME', 'acme-app'), 'idempotency-key': key });
+    expect([retry.status, retry.text, retry.headers.get('idempotent-replayed')]).toEqual([200, first.text, 'true']);
+    const reused = await call('POST', `/users/${user}/add`, addBody('ACME', 11), { ...partnerToken('ACME', 'acme-app'), 'idempotency-key': key });
+    expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(reused.text).not.toMatch(/[A-Za-z0-9_-]{22}\//);
+    // Another partner with the same order number: neither a replay of the first nor a 422.
+    const other = await call('POST', `/users/${user}/add`, addBody('ACME', 10), { ...partnerToken('ACME', 'acme-shop'), 'idempotency-key': key });
+    expect([other.status, other.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(other.body.id).not.toBe(first.body.id);
+    const otherBody = await call('POST', `/users/${user}/add`, addBody('ACME', 99), { ...admin, 'idempotency-key': key });
+    expect([otherBody.status, otherBody.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect((await call('GET', `/users/${user}/balance`, undefined, admin)).body).toEqual({ ACME: 119 });
+  });
+});
+
+describe('Content-Type: identity first, then the media type', () => {
+  it('answers 401 to an anonymous text/plain body, 415 to an allowed caller\'s, and applies neither', async () => {
+    const user = await seeded(100);
+    const before = await state(user);
+    const plain = { 'content-type': 'text/plain' };
+    expectUnauthenticated(await call('POST', `/users/${user}/spend`, '{"points":1}', plain), false);
+    expectProblem(await call('POST', `/users/${user}/spend`, '{"points":1}', { ...plain, ...userToken(user) }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(await state(user)).toEqual(before);
   });
 });
 

@@ -91,10 +91,8 @@ describe('400 VALIDATION_FAILED: bodies', () => {
     const withPayer = (payerBytes: number[]) =>
       Buffer.concat([Buffer.from('{"payer":"'), Buffer.from(payerBytes), Buffer.from(`","points":1,"timestamp":"${TS}"}`)]);
     for (const payer of [[0xe9], [0xfc], [0x41, 0xc3], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]]) {
-      for (const type of ['application/json', 'application/octet-stream']) {
-        const answer = await refused(user, 400, 'VALIDATION_FAILED', () => raw('POST', `/users/${user}/add`, withPayer(payer), { 'content-type': type }));
-        expect(answer.body.detail).toMatch(/UTF-8/);
-      }
+      const answer = await refused(user, 400, 'VALIDATION_FAILED', () => raw('POST', `/users/${user}/add`, withPayer(payer), { 'content-type': 'application/json' }));
+      expect(answer.body.detail).toMatch(/UTF-8/);
     }
     // The same name sent as UTF-8 is a payer like any other.
     expect((await raw('POST', `/users/${user}/add`, withPayer([0xc3, 0xa9]))).status).toBe(200);

@@ -89,3 +89,60 @@ describe('keys from an http:// AUTH_JWKS_URL (a local issuer)', () => {
     expect(issuer.fetches()).toBeLessThanOrEqual(3);
   });
 });
+
+describe('a fetched key set ages (AUTH_JWKS_MAX_AGE_SECONDS), and unknown kids cannot force fetches', () => {
+  /** A verifier whose key sets are trusted for `seconds` (read when it is made). */
+  function agingVerifier(url: string, seconds: string) {
+    const saved = process.env.AUTH_JWKS_MAX_AGE_SECONDS;
+    process.env.AUTH_JWKS_MAX_AGE_SECONDS = seconds;
+    try {
+      return createVerifier({ issuer: ISSUER, audience: AUDIENCES, jwksUrl: url });
+    } finally {
+      if (saved === undefined) delete process.env.AUTH_JWKS_MAX_AGE_SECONDS;
+      else process.env.AUTH_JWKS_MAX_AGE_SECONDS = saved;
+    }
+  }
+
+  it('stops accepting a key the issuer withdrew once the set is older than the max age', async () => {
+    let served: object = jwks;
+    const issuer = await localIssuer(() => served);
+    const verify = agingVerifier(issuer.url(), '1');
+    expect(await verify(withKid(keys.rsa, keys.rsa.kid))).toMatchObject({ sub: 'alice' });
+    served = { keys: [jwks.keys[1]] }; // the RSA key is withdrawn
+    await new Promise((aged) => setTimeout(aged, 1_100));
+    await expect(verify(withKid(keys.rsa, keys.rsa.kid))).rejects.toThrow(TokenRefused);
+    expect(await verify(withKid(keys.ec, keys.ec.kid))).toMatchObject({ sub: 'alice' });
+  });
+
+  it('keeps the aged set when the issuer cannot be reached, and tries again only a max age later', async () => {
+    const issuer = await localIssuer(() => jwks);
+    const verify = agingVerifier(issuer.url(), '1');
+    expect(await verify(withKid(keys.rsa, keys.rsa.kid))).toMatchObject({ sub: 'alice' });
+    await issuer.close();
+    await new Promise((aged) => setTimeout(aged, 1_100));
+    for (let i = 0; i < 3; i++) expect(await verify(withKid(keys.rsa, keys.rsa.kid))).toMatchObject({ sub: 'alice' });
+  });
+
+  it('fetches at most once for a flood of different unknown kids', async () => {
+    const issuer = await localIssuer(() => jwks);
+    const verify = createVerifier({ issuer: ISSUER, audience: AUDIENCES, jwksUrl: issuer.url() });
+    expect(await verify(withKid(keys.rsa, keys.rsa.kid))).toMatchObject({ sub: 'alice' });
+    for (let i = 0; i < 10; i++) await expect(verify(withKid(keys.rsa, `random-${i}`))).rejects.toThrow(TokenRefused);
+    expect(issuer.fetches()).toBeLessThanOrEqual(2);
+  });
+
+  it('gives up on a key server that answers later than one attempt may wait (about 1 s)', async () => {
+    const server = createServer((_request, response) => setTimeout(() => response.writeHead(200).end(JSON.stringify(jwks)), 2_500));
+    const port = await freePort();
+    await new Promise<void>((listening) => server.listen(port, '127.0.0.1', listening));
+    closing.push(
+      () =>
+        new Promise((closed) => {
+          server.closeAllConnections();
+          server.close(closed);
+        }),
+    );
+    const verify = createVerifier({ issuer: ISSUER, audience: AUDIENCES, jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+    await expect(verify(withKid(keys.rsa, keys.rsa.kid))).rejects.toThrow(KeysUnavailable);
+  });
+});

@@ -10,8 +10,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../lib/dynamo/table.js';
 import { ROUTES } from '../lib/http/routes.js';
+import { DEV_ISSUER, devIssuerEnv } from '../scripts/dev-issuer.js';
 import { ROOT } from '../scripts/stack.js';
 import { readZipEntry } from './support/zip.js';
+import { ISSUER as TEST_ISSUER, jwks, token } from './support/tokens.js';
 
 type Resource = { Type: string; Condition?: string; Properties: Record<string, any> };
 let template: Record<string, any>;
@@ -56,7 +58,7 @@ describe('serverless package', () => {
   });
 
   it('grants only the DynamoDB actions the store uses, only on the table and its indexes', () => {
-    const [role] = ofType('AWS::IAM::Role');
+    const role = resources.IamRoleLambdaExecution;
     const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
@@ -70,7 +72,31 @@ describe('serverless package', () => {
     const others = statements.filter((s: any) => s !== dynamo[0]);
     expect(others.flatMap((s: any) => s.Action).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:TagResource']);
     for (const s of others) for (const r of s.Resource) expect(r['Fn::Sub']).toMatch(/:log-group:\/aws\/lambda\/points-dev\*:/);
-    expect(ofType('AWS::IAM::Role')).toHaveLength(1);
+    expect(ofType('AWS::IAM::Role')).toHaveLength(2);
+  });
+
+  it('runs the functions that never touch the table (pages, problems, OpenAPI, catch-all) with no DynamoDB rights', () => {
+    const roleOf = (name: string) => resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0];
+    const tableFree = ['docs', 'console', 'problems', 'openapi', 'fallback'];
+    for (const name of tableFree) expect(roleOf(name), name).toBe('NoTableRole');
+    for (const name of ['add', 'spend', 'balance', 'transactions', 'reverse']) expect(roleOf(name), name).toBe('IamRoleLambdaExecution');
+    const statements = resources.NoTableRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements.flatMap((s: any) => s.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    // Only their own log groups.
+    const groups = statements.flatMap((s: any) => s.Resource).map((r: any) => /log-group:(\S+):\*$/.exec(r['Fn::Sub'])![1]).sort();
+    expect(groups).toEqual(tableFree.map((name) => `/aws/lambda/points-dev-${name}`).sort());
+  });
+
+  it('writes HTTP API access logs (request id, route, status, latency; no token or header), kept as long as the functions\'', () => {
+    const [stage] = ofType('AWS::ApiGatewayV2::Stage');
+    const settings = stage!.Properties.AccessLogSettings;
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', responseLatencyMs: '$context.responseLatency' });
+    expect(settings.Format).not.toMatch(/authorization|header|authorizer\.(?!claims\.sub)/i);
+    const logGroup = resources[settings.DestinationArn['Fn::GetAtt'][0]]!;
+    const functionGroups = ofType('AWS::Logs::LogGroup').filter((g) => String(g.Properties.LogGroupName).startsWith('/aws/lambda/'));
+    expect(functionGroups.length).toBeGreaterThan(0);
+    for (const group of functionGroups) expect(logGroup.Properties.RetentionInDays).toBe(group.Properties.RetentionInDays);
   });
 
   it('gives every function the table name and a bundle of its own', () => {
@@ -153,43 +179,81 @@ describe('serverless package', () => {
     }
   });
 
-  it('sends a packaged function\'s requests to the region\'s DynamoDB, signed with the role\'s credentials', async () => {
-    // The bundle runs as in Lambda (no endpoint, credentials in the environment): the SDK parts
-    // scripts/bundle-aliases.cjs swaps out must not be on that path. Its first request is caught
-    // as it is sent; nothing leaves the machine.
+  /**
+   * Runs a packaged function's bundle as Lambda would (its environment, an HTTP API event): its
+   * first outgoing HTTP request is caught as it is sent (nothing leaves the machine), else its answer.
+   */
+  async function invokeBundle(name: string, env: Record<string, string>, request: { path: string; routeKey: string; headers?: Record<string, string>; pathParameters?: Record<string, string> }) {
     const dir = mkdtempSync(join(tmpdir(), 'points-bundle-'));
     try {
-      const bundle = readZipEntry(join(out, 'balance.zip'), 'functions/balance.mjs');
-      // Importing node:process as a module costs a cold start stdin, stdout, stderr and the
-      // report module (lib/dynamo/shims/node-process.ts): the alias must have replaced every such import.
-      expect(bundle.toString().match(/import[^;]{0,80}from\s*"(node:)?process"/g)).toBeNull();
-      writeFileSync(join(dir, 'balance.mjs'), bundle);
+      const bundle = readZipEntry(join(out, `${name}.zip`), `functions/${name}.mjs`);
+      writeFileSync(join(dir, `${name}.mjs`), bundle);
       writeFileSync(
         join(dir, 'probe.mjs'),
         `import http from 'node:http';
+        const report = (result) => { process.stdout.write('\\nPROBE ' + JSON.stringify(result) + '\\n'); process.exit(0); };
         http.ClientRequest.prototype.end = function () {
           const header = (name) => this.getHeader(name);
-          process.stdout.write(JSON.stringify({ host: header('host'), authorization: header('authorization'), token: header('x-amz-security-token'), target: header('x-amz-target'), agent: header('user-agent') }));
-          process.exit(0);
+          report({ sent: { host: header('host'), authorization: header('authorization'), token: header('x-amz-security-token'), target: header('x-amz-target'), agent: header('user-agent') } });
         };
-        const { handler } = await import('./balance.mjs');
-        const event = { version: '2.0', routeKey: 'GET /users/{userId}/balance', rawPath: '/users/alice/balance', rawQueryString: '', headers: {}, pathParameters: { userId: 'alice' },
-          requestContext: { http: { method: 'GET', path: '/users/alice/balance' }, requestId: 'test', routeKey: 'GET /users/{userId}/balance' }, isBase64Encoded: false };
-        console.error(JSON.stringify(await handler(event, { getRemainingTimeInMillis: () => 10000, awsRequestId: 'test', functionName: 'balance' })));
-        process.exit(1);`,
+        const { handler } = await import('./${name}.mjs');
+        const request = ${JSON.stringify(request)};
+        const event = { version: '2.0', routeKey: request.routeKey, rawPath: request.path, rawQueryString: '', headers: request.headers ?? {}, pathParameters: request.pathParameters,
+          requestContext: { http: { method: 'GET', path: request.path }, requestId: 'test', routeKey: request.routeKey }, isBase64Encoded: false };
+        report({ answer: await handler(event, { getRemainingTimeInMillis: () => 10000, awsRequestId: 'test', functionName: '${name}' }) });`,
       );
-      const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDPOINTSTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session-token', TABLE_NAME: 'points-dev', AUTH_MODE: 'off', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-      const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'probe.mjs')], { env });
-      const sent = JSON.parse(stdout) as Record<string, string>;
-      expect(sent.host).toBe('dynamodb.eu-west-1.amazonaws.com');
-      expect(sent.target).toBe('DynamoDB_20120810.GetItem');
-      expect(sent.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDPOINTSTEST\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, /);
-      expect(sent.token).toBe('session-token');
-      // The SDK reads Node's version through the alias of node:process.
-      expect(sent.agent).toContain(`md/nodejs#${process.versions.node}`);
+      const lambda = { PATH: process.env.PATH!, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDPOINTSTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session-token', TABLE_NAME: 'points-dev', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(dir, 'probe.mjs')], { env: { ...lambda, ...env } });
+      const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('PROBE '))!.slice(6)) as { sent?: Record<string, string>; answer?: { statusCode: number; headers: Record<string, string>; body: string } };
+      return { ...result, logs: `${stdout}${stderr}`.split('\n').filter((line) => line.startsWith('{')), bundle };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** What Lambda sets in every function (serverless-offline sets them too, and IS_OFFLINE=true). */
+  const IN_LAMBDA = { AWS_LAMBDA_FUNCTION_NAME: 'points-dev-balance', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', LAMBDA_TASK_ROOT: '/var/task' };
+  const balanceRequest = { path: '/users/alice/balance', routeKey: 'GET /users/{userId}/balance', pathParameters: { userId: 'alice' } };
+  const jwtSettings = { AUTH_MODE: 'jwt', AUTH_ISSUER: TEST_ISSUER, AUTH_AUDIENCE: 'points', AUTH_JWKS: JSON.stringify(jwks), AUTH_JWKS_URL: '' };
+
+  it('sends a packaged function\'s requests to the region\'s DynamoDB, signed with the role\'s credentials', async () => {
+    // The SDK parts scripts/bundle-aliases.cjs swaps out must not be on that path.
+    const { sent, bundle } = await invokeBundle('balance', { ...IN_LAMBDA, ...jwtSettings }, { ...balanceRequest, headers: { authorization: `Bearer ${token({ sub: 'alice', scope: 'points:read' })}` } });
+    // Importing node:process as a module costs a cold start stdin, stdout, stderr and the
+    // report module (lib/dynamo/shims/node-process.ts): the alias must have replaced every such import.
+    expect(bundle.toString().match(/import[^;]{0,80}from\s*"(node:)?process"/g)).toBeNull();
+    expect(sent!.host).toBe('dynamodb.eu-west-1.amazonaws.com');
+    expect(sent!.target).toBe('DynamoDB_20120810.GetItem');
+    expect(sent!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDPOINTSTEST\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, /);
+    expect(sent!.token).toBe('session-token');
+    // The SDK reads Node's version through the alias of node:process.
+    expect(sent!.agent).toContain(`md/nodejs#${process.versions.node}`);
+  }, 30_000);
+
+  it.each([
+    ['AUTH_MODE unset', { AUTH_MODE: '' }],
+    ['AUTH_MODE=off', { AUTH_MODE: 'off' }],
+    ['an unknown AUTH_MODE', { AUTH_MODE: 'JWT ' }],
+    ['keys over http://', { AUTH_JWKS: '', AUTH_JWKS_URL: 'http://keys.internal.example/jwks.json' }],
+    ['an http:// issuer and no key settings', { AUTH_JWKS: '', AUTH_JWKS_URL: '', AUTH_ISSUER: 'http://issuer.internal.example' }],
+  ])('fails closed in Lambda with %s: 500 problem+json naming nothing, one log line saying why', async (_name, settings) => {
+    for (const [name, request] of [['balance', balanceRequest], ['docs', { path: '/docs', routeKey: 'GET /docs' }], ['fallback', { path: '/x', routeKey: '$default' }]] as const) {
+      const { sent, answer, logs } = await invokeBundle(name, { ...IN_LAMBDA, ...jwtSettings, ...settings }, request);
+      expect(sent, name).toBeUndefined();
+      expect(answer!.statusCode, name).toBe(500);
+      expect(answer!.headers['content-type']).toBe('application/problem+json');
+      const problem = JSON.parse(answer!.body);
+      expect(problem.code).toBe('INTERNAL');
+      expect(answer!.body).not.toMatch(/AUTH_|http:|keys\.internal|issuer\.internal|off|jwt/i);
+      const why = logs.filter((line) => line.includes('Refusing to serve'));
+      expect(why, name).toHaveLength(1);
+      expect(why[0]).not.toMatch(/keys\.internal|issuer\.internal/);
+    }
+  }, 60_000);
+
+  it('serves under serverless-offline (IS_OFFLINE=true) with AUTH_MODE=off, as the local stack does', async () => {
+    const { sent } = await invokeBundle('balance', { ...IN_LAMBDA, IS_OFFLINE: 'true', AUTH_MODE: 'off' }, balanceRequest);
+    expect(sent!.target).toBe('DynamoDB_20120810.GetItem');
   }, 30_000);
 
   const packageFailure = async (env: NodeJS.ProcessEnv) => {
@@ -208,6 +272,20 @@ describe('serverless package', () => {
   it('refuses to package without AUTH_ISSUER, naming the variable', async () => {
     expect(await packageFailure({})).toEqual({ failure: expect.stringMatching(/AUTH_ISSUER is not set/), written: [] });
   }, 120_000);
+
+  it('refuses to package with DYNAMODB_ENDPOINT set: only serverless offline may use it', async () => {
+    expect(await packageFailure({ AUTH_ISSUER: ISSUER, DYNAMODB_ENDPOINT: 'http://127.0.0.1:8001' })).toEqual({
+      failure: expect.stringMatching(/DYNAMODB_ENDPOINT is set .*local stack only/s),
+      written: [],
+    });
+  }, 120_000);
+
+  it('refuses to package the local development issuer, by its iss or by its key set', async () => {
+    const refused = { failure: expect.stringMatching(/local development issuer/), written: [] };
+    const dev = await devIssuerEnv();
+    expect(await packageFailure({ AUTH_ISSUER: DEV_ISSUER, AUTH_JWKS: JSON.stringify(jwks) })).toEqual(refused);
+    expect(await packageFailure({ AUTH_ISSUER: ISSUER, AUTH_JWKS: dev.AUTH_JWKS! })).toEqual(refused);
+  }, 180_000);
 
   it('refuses to package keys fetched over plain HTTP, given or by the issuer\'s default', async () => {
     const refused = { failure: expect.stringMatching(/fetches them only over https:\/\//), written: [] };

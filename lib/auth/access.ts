@@ -7,7 +7,7 @@ import { userIdSchema } from '../domain/schemas/fields.js';
  * Every operation the rules know. lib/http/handler.ts passes a route's operation here, so a route the
  * rules do not know is a compile error, not an open door.
  */
-export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console';
+export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'problems' | 'docs' | 'console';
 
 export const SCOPES = {
   'points:read': 'GET balance and transactions of the user `sub`',
@@ -25,11 +25,13 @@ export const claimsSchema = z.object({
     z.transform((s: string | undefined) => (s ?? '').split(' ').filter(Boolean)),
   ),
   payer: z.optional(z.string()),
+  /** The app client a Cognito access token was issued to (a partner's token may name no sub). */
+  client_id: z.optional(z.string()),
 });
 export type Claims = z.output<typeof claimsSchema>;
 
 /** Operations anyone may call, token or not. */
-export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'docs', 'console']);
+export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'problems', 'docs', 'console']);
 
 /**
  * The scope that grants an operation short of points:admin: on the caller's own user, or for
@@ -46,9 +48,9 @@ export function scopesFor(operation: Operation): Scope[] {
 
 export type Grant =
   | { allowed: true; userId: string; /** the body's payer must be this one (a partner's add) */ payer?: string }
-  | { allowed: false; reason: string };
+  | { allowed: false; reason: string; /** a scope that would allow it (RFC 6750 3.1) */ scope: Scope };
 
-const deny = (reason: string): Grant => ({ allowed: false, reason });
+const deny = (reason: string, scope: Scope = 'points:admin'): Grant => ({ allowed: false, reason, scope });
 
 /**
  * What a token may do on a route, before the body is read: the user it acts on (the path's
@@ -58,13 +60,15 @@ export function routeAccess(claims: Claims, operation: Operation, pathUserId: st
   if (PUBLIC_OPERATIONS.has(operation)) return { allowed: true, userId: pathUserId ?? 'default' };
   const target = pathUserId ?? claims.sub;
   if (target === undefined || (pathUserId === undefined && !userIdSchema.safeParse(target).success)) {
-    return deny('The token names no user (its sub is not a userId) for a route without /users/{userId}.');
+    // No scope makes a bare route name a user; the route's own scope is the one to ask for.
+    return deny('The token names no user (its sub is not a userId) for a route without /users/{userId}.', scopesFor(operation)[0]);
   }
   const has = (scope: Scope) => claims.scope.includes(scope);
   if (has('points:admin')) return { allowed: true, userId: target };
   const scope = OPERATION_SCOPE[operation];
   if (scope === undefined) return deny(`The operation ${operation} needs the scope points:admin.`);
-  if (!has(scope)) return deny(`The operation ${operation} needs the scope ${scope}.`);
+  // On another user, only an add's scope would do; anything else takes points:admin there.
+  if (!has(scope)) return deny(`The operation ${operation} needs the scope ${scope}.`, operation === 'add' || target === claims.sub ? scope : 'points:admin');
   if (operation === 'add') {
     if (claims.payer === undefined) return deny('The token has points:earn but no payer claim naming whose points it may move.');
     return { allowed: true, userId: target, payer: claims.payer };

@@ -1,13 +1,25 @@
 // Where the token verifier (lib/auth/jwt.ts) finds its keys, beyond what aws-jwt-verify does alone:
-// key sets over plain HTTP from a local issuer, and tokens that name no `kid`.
+// key sets over plain HTTP from a local issuer, tokens that name no `kid`, a short bound on every
+// fetch, and a key set that is fetched again once it is old (AUTH_JWKS_MAX_AGE_SECONDS).
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { FetchError, JwksNotAvailableInCacheError, KidNotFoundInJwksError, NonRetryableFetchError } from 'aws-jwt-verify/error';
 import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, type Jwk, type Jwks, type JwkWithKid } from 'aws-jwt-verify/jwk';
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 
-/** How long a plain-HTTP key fetch may take, like aws-jwt-verify's own HTTPS fetches. */
-const FETCH_TIMEOUT_MS = 3_000;
+/**
+ * How long one attempt to fetch the keys may take (HTTP or HTTPS; HTTPS tries twice): the token
+ * check runs inside the request's 10 s, before any DynamoDB work.
+ */
+export const FETCH_TIMEOUT_MS = 1_000;
+
+/** How long a fetched key set is trusted before it is fetched again, so that a withdrawn key stops working. */
+export const DEFAULT_KEYS_MAX_AGE_SECONDS = 600;
+
+export function keysMaxAgeMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.AUTH_JWKS_MAX_AGE_SECONDS || DEFAULT_KEYS_MAX_AGE_SECONDS);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_KEYS_MAX_AGE_SECONDS) * 1000;
+}
 
 /**
  * aws-jwt-verify fetches keys over HTTPS only; a local issuer (a test harness, a development
@@ -15,7 +27,7 @@ const FETCH_TIMEOUT_MS = 3_000;
  * http:// AUTH_JWKS_URL (scripts/serverless-auth.cjs), so in AWS keys always come over HTTPS.
  */
 class KeySetFetcher implements Fetcher {
-  private readonly https = new SimpleFetcher();
+  private readonly https = new SimpleFetcher({ defaultRequestOptions: { timeout: FETCH_TIMEOUT_MS, responseTimeout: FETCH_TIMEOUT_MS } });
 
   async fetch(uri: string): Promise<ArrayBuffer> {
     if (!uri.startsWith('http:')) return this.https.fetch(uri);
@@ -64,12 +76,18 @@ function keyFor(keys: readonly Jwk[], jwt: DecomposedJwt): JwkWithKid | undefine
 /**
  * aws-jwt-verify's cache of key sets, fetching over HTTP too, and finding the key of a token that
  * names no `kid` (any key of the set), or a `kid` no key of the set carries (the keys without one).
+ * A fetched set older than `maxAgeMs` is fetched again before use; if that fails, the old set
+ * serves on until the next try, `maxAgeMs` later (the issuer being down withdraws no key). An
+ * unknown kid leads to at most one fetch per penalty period, whatever the kid (the parent's
+ * penalty box is per key set address).
  */
 export class KeySetCache extends SimpleJwksCache {
   /** The sets held, to look through for tokens with no kid (the parent keeps its own privately). */
   private readonly sets = new Map<string, Jwks>();
+  /** When each fetched set was fetched (or last tried); inline sets (addJwks) never age. */
+  private readonly fetchedAt = new Map<string, number>();
 
-  constructor() {
+  constructor(private readonly maxAgeMs = keysMaxAgeMs()) {
     super({ fetcher: new KeySetFetcher() });
   }
 
@@ -81,7 +99,16 @@ export class KeySetCache extends SimpleJwksCache {
   override async getJwks(jwksUri: string): Promise<Jwks> {
     const jwks = await super.getJwks(jwksUri);
     this.sets.set(jwksUri, jwks);
+    this.fetchedAt.set(jwksUri, Date.now());
     return jwks;
+  }
+
+  /** Fetches an aged set again; on failure keeps it and waits another max age. */
+  private async refreshIfOld(jwksUri: string): Promise<void> {
+    const at = this.fetchedAt.get(jwksUri);
+    if (at === undefined || Date.now() - at < this.maxAgeMs) return;
+    this.fetchedAt.set(jwksUri, Date.now());
+    await this.getJwks(jwksUri).catch(() => undefined);
   }
 
   override getCachedJwk(jwksUri: string, jwt: DecomposedJwt): JwkWithKid {
@@ -94,6 +121,7 @@ export class KeySetCache extends SimpleJwksCache {
   }
 
   override async getJwk(jwksUri: string, jwt: DecomposedJwt): Promise<JwkWithKid> {
+    await this.refreshIfOld(jwksUri);
     if (jwt.header.kid !== undefined) return this.keyless(jwksUri, jwt, () => super.getJwk(jwksUri, jwt));
     const cached = this.sets.get(jwksUri);
     const known = cached && keyFor(cached.keys, jwt);

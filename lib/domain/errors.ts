@@ -4,29 +4,37 @@ import type { Problem } from './schemas/responses.js';
 
 export type FieldError = { path: string; message: string };
 
-/** Every code with its status and title; /openapi.json lists a route's codes from here. */
+/** Each code's status, title and when it is given (the page at /problems/CODE shows these; /openapi.json lists a route's codes from here). */
 export const PROBLEMS = {
-  VALIDATION_FAILED: { status: 400, title: 'Request is not valid' },
-  INSUFFICIENT_POINTS: { status: 400, title: 'Not enough points' },
-  INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer' },
-  LIMIT_EXCEEDED: { status: 400, title: 'Limit exceeded' },
-  EXCEEDS_SPEND: { status: 400, title: 'More than the spend has left to reverse' },
-  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
-  FORBIDDEN: { status: 403, title: 'Not allowed' },
-  NOT_FOUND: { status: 404, title: 'Not found' },
-  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
-  PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Body is not application/json' },
-  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request' },
-  INTERNAL: { status: 500, title: 'Internal error' },
-  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable; nothing was applied' },
-  OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown; retry with the same Idempotency-Key' },
+  VALIDATION_FAILED: { status: 400, title: 'Request is not valid', when: 'The body is not JSON, fails the schema or has unknown fields, or a path, query or header value is not valid; `errors` lists each problem.' },
+  INSUFFICIENT_POINTS: { status: 400, title: 'Not enough points', when: 'A spend (or capture) asks for more points than the user has.' },
+  INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer', when: 'A negative add is larger than the payer\'s balance.' },
+  LIMIT_EXCEEDED: { status: 400, title: 'Limit exceeded', when: 'An add would take a payer balance or the user\'s total past 2^53 − 1.' },
+  EXCEEDS_SPEND: { status: 400, title: 'More than the spend has left to reverse', when: 'A reversal asks for more points than the spend still has unreversed.' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'AUTH_MODE=jwt and the request has no bearer token, or one that is malformed, wrongly signed, expired, or from another issuer or audience. See WWW-Authenticate.' },
+  FORBIDDEN: { status: 403, title: 'Not allowed', when: 'The token is valid but lacks the right to this user, payer or route; WWW-Authenticate names a scope that would allow it.' },
+  NOT_FOUND: { status: 404, title: 'Not found', when: 'No route has this path, or the spend, file or code named does not exist.' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', when: 'The path exists under another method; Allow lists them.' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large', when: 'The body is over 16 KiB (16384 bytes is still accepted).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'A request body was sent without Content-Type: application/json (parameters such as charset are allowed), or with another Content-Type.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request', when: 'The Idempotency-Key was first used with a different request.' },
+  INTERNAL: { status: 500, title: 'Internal error', when: 'The service failed, or refuses to serve with an unsafe configuration; nothing about the cause is given.' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable; nothing was applied', when: 'DynamoDB, or the token issuer\'s keys, could not be reached in time; nothing was applied. Retry after Retry-After seconds.' },
+  OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown; retry with the same Idempotency-Key', when: 'DynamoDB became unavailable after a write was sent; retry with the same Idempotency-Key to learn the outcome.' },
 } as const;
 
 export type ErrorCode = keyof typeof PROBLEMS;
 
 /** The first `max` characters (code points, as JSON Schema counts them) of `text`. */
 const clip = (text: string, max: number) => (text.length <= max ? text : [...text].slice(0, max).join(''));
+
+export const ERROR_CODES = Object.keys(PROBLEMS) as ErrorCode[];
+
+/** What the service says about a code (the page its problems' `type` leads to). */
+export const problemInfo = (code: ErrorCode) => PROBLEMS[code];
+
+/** A problem's `type`: a path the service itself serves (GET /problems/{code}), documenting the code. */
+export const problemType = (code: ErrorCode) => `/problems/${code}`;
 
 export class ApiError extends Error {
   constructor(
@@ -45,7 +53,7 @@ export class ApiError extends Error {
   toProblem(): Problem {
     const { status, title } = PROBLEMS[this.code];
     return {
-      type: `https://points.example.com/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
+      type: problemType(this.code),
       title,
       status,
       detail: clip(this.detail, PROBLEM_LIMITS.detail),

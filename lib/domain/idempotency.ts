@@ -25,7 +25,8 @@ export function recordOf(idempotency: Idempotency, reply: Reply, nowMs: number):
 /** The first answer again, or 422 when the key was first used with another request. */
 export function replay(first: { fingerprint: string; status: number; body: string }, request: Idempotency): Reply {
   if (first.fingerprint !== request.fingerprint) {
-    throw new ApiError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${JSON.stringify(request.key)} was first used with a different request.`);
+    // Not the stored key: in jwt mode it carries the caller's scope (lib/http/handler.ts).
+    throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was first used with a different request.');
   }
   return { status: first.status, body: first.body, replayed: true };
 }

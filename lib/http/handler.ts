@@ -5,15 +5,16 @@
 // (path, query, headers, body), and the one place where errors become problem+json.
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { access, actingUser, checkBodyPayer } from './auth.js';
+import { access, actingUser, callerOf, checkBodyPayer } from './auth.js';
 import { withDeadline } from '../service/deadline.js';
 import { ApiError, type FieldError } from '../domain/errors.js';
 import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js';
 import type { Idempotency, Reply } from '../domain/idempotency.js';
-import { PROBLEM_TYPE, problemJson, type Event, type Response } from './problem.js';
+import { NO_STORE, PROBLEM_TYPE, failClosed, problemJson, type Event, type Response } from './problem.js';
 import { noteUserId, telemetry } from '../telemetry/telemetry.js';
 
 type ZodType = z.core.$ZodType;
@@ -25,7 +26,7 @@ const JSON_TYPE = 'application/json';
 
 export const jsonResponse = (body: string, statusCode = 200, headers: Record<string, string> = {}): Response => ({
   statusCode,
-  headers: { 'content-type': statusCode >= 400 ? PROBLEM_TYPE : JSON_TYPE, ...headers },
+  headers: { 'content-type': statusCode >= 400 ? PROBLEM_TYPE : JSON_TYPE, ...NO_STORE, ...headers },
   body,
 });
 
@@ -68,8 +69,21 @@ function utf8Text(bytes: Buffer): string {
   return text;
 }
 
+/**
+ * SPEC: a body comes as Content-Type: application/json (parameters such as charset allowed). A
+ * body of another type, or a Content-Type other than JSON, is 415: a cross-site form cannot send
+ * JSON, so no web page can write to a local ledger. A bodiless POST with no Content-Type (a
+ * reversal's optional body) is not refused.
+ */
+function checkContentType(event: Event, bytes: number): void {
+  const type = header(event, 'content-type');
+  if (type === undefined ? bytes === 0 : type.split(';')[0]!.trim().toLowerCase() === JSON_TYPE) return;
+  throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `A request body must be sent as Content-Type: ${JSON_TYPE}.`);
+}
+
 function readJsonBody(event: Event, optional: boolean): unknown {
   const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  checkContentType(event, bytes.length);
   if (bytes.length > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`);
   if (bytes.length === 0 && optional) return {};
   if (bytes.length === 0) throw new ApiError('VALIDATION_FAILED', 'A JSON body is required.', [{ path: '', message: 'required' }]);
@@ -115,12 +129,12 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
   options: EndpointOptions<BS, QS>,
   run: (request: Request<Out<BS>, Out<QS>>) => Promise<Response>,
 ) {
-  return middy<Event, Response>()
+  const chain = middy<Event, Response>()
     .use(telemetry())
     .use(problemJson())
+    .use(failClosed())
     .use(access(options.operation))
-    // SPEC "Bounded and honest under faults": the request's DynamoDB work stops at its deadline.
-    .handler((event) => withDeadline(async () => {
+    .handler(async (event) => {
       const userId = validate(userIdSchema, actingUser(event), 'path', ['userId']);
       noteUserId(userId);
       let body: unknown;
@@ -136,10 +150,23 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
           // The request is the operation, the spend it acts on (if any) and the body as a JSON value.
           const target = params.spendId === undefined ? '' : `${params.spendId}\n`;
           const fingerprint = createHash('sha256').update(`${options.operation}\n${target}${canonicalJson(raw)}`).digest('base64url');
-          idempotency = { key, fingerprint };
+          idempotency = { key: callerScopedKey(callerOf(event), key), fingerprint };
         }
       }
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
       return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
-    }));
+    });
+  // SPEC "Bounded and honest under faults": the budget starts with the invocation, so the token
+  // check (and any fetch of the issuer's keys) counts against it, and DynamoDB work stops at it.
+  return (event: Event, context: Context): Promise<Response> => withDeadline(() => chain(event, context));
+}
+
+/**
+ * An Idempotency-Key belongs to the caller (jwt mode: the token's sub, else its client_id) as
+ * well as the user: two partners using the same order number for one user make two requests,
+ * and neither learns of the other's. Off mode has no caller: the key is the client's own.
+ */
+function callerScopedKey(caller: string | undefined, key: string): string {
+  if (caller === undefined) return key;
+  return `${createHash('sha256').update(caller).digest('base64url').slice(0, 22)}/${key}`;
 }

@@ -7,7 +7,7 @@ import { addBodySchema } from '../domain/schemas/add.js';
 import { idempotencyKeySchema, ledgerIdMeta, userIdSchema } from '../domain/schemas/fields.js';
 import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
-import { PROBLEMS, type ErrorCode } from '../domain/errors.js';
+import { ERROR_CODES, PROBLEMS, type ErrorCode } from '../domain/errors.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
 import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
 import { PUBLIC_OPERATIONS, SCOPES, scopesFor } from '../auth/access.js';
@@ -99,6 +99,14 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
     responses: { 200: { description: 'The recorded reversal', ...json(reversalItemSchema) } },
     refusals: { NOT_FOUND: 'No spend with this id for this user.', EXCEEDS_SPEND: 'More points than the spend still has unreversed.' },
   },
+  problems: {
+    tag: 'pages',
+    summary: 'What an error code means',
+    description: 'An HTML page naming the code, its status and when it is given: the `type` of every problem+json answer leads here.',
+    parameters: [{ name: 'code', in: 'path', required: true, description: 'An error code.', schema: { type: 'string', enum: ERROR_CODES } }],
+    responses: { 200: { description: "The code's status, title and when it is given", content: { 'text/html': { schema: { type: 'string', maxLength: 65536 } } } } },
+    refusals: { NOT_FOUND: 'No such code.' },
+  },
   openapi: {
     tag: 'pages',
     summary: 'This document',
@@ -177,6 +185,12 @@ const HEADERS: Partial<Record<number, Json>> = {
   401: {
     'WWW-Authenticate': {
       description: 'The Bearer challenge; `error="invalid_token"` when a token was sent.',
+      schema: { type: 'string', pattern: '^Bearer ', maxLength: 256 },
+    },
+  },
+  403: {
+    'WWW-Authenticate': {
+      description: 'The Bearer challenge `error="insufficient_scope"`, naming a scope that would allow the request.',
       schema: { type: 'string', pattern: '^Bearer ', maxLength: 256 },
     },
   },

@@ -6,7 +6,7 @@ export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | PageOperation;
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'problems' | PageOperation;
 }
 
 const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
@@ -30,6 +30,8 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('GET', 'transactions'),
   ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
   { method: 'GET', path: '/openapi.json', operation: 'openapi' },
+  // What each error code means: every problem's `type` (lib/domain/errors.ts).
+  { method: 'GET', path: '/problems/{code}', operation: 'problems' },
   ...pageRoutes('docs'),
   ...pageRoutes('console'),
 ];

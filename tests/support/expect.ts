@@ -13,6 +13,7 @@ export function expectNoInternals(answer: Answer<any>) {
 export function expectProblem(answer: Answer<any>, status: number, code: string) {
   expect({ status: answer.status, code: answer.body?.code }, answer.text).toEqual({ status, code });
   expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(answer.headers.get('cache-control')).toBe('no-store');
   const problem = answer.body;
   expect(typeof problem.type).toBe('string');
   expect(problem.type.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
 // loads, under a content-hashed name so it is cached for good, brotli or gzip when accepted.
 import { gunzipSync } from 'node:zlib';
 import { ApiError } from '../../domain/errors.js';
-import { problemResponse, type Event, type Response } from '../problem.js';
+import { guarded, problemResponse, type Event, type Response } from '../problem.js';
 
 export interface Asset {
   /** Content-hashed file name. */
@@ -62,7 +62,7 @@ function assetResponse(asset: Asset, encoding: Encoding): Response {
 
 export function pageHandler(page: Page) {
   const assets = new Map(page.assets.map((asset) => [asset.name, asset]));
-  return async (event: Event): Promise<Response> => {
+  return guarded(async (event: Event): Promise<Response> => {
     const name = event.pathParameters?.asset;
     if (name === undefined) {
       return {
@@ -72,7 +72,7 @@ export function pageHandler(page: Page) {
       };
     }
     const asset = assets.get(name);
-    if (!asset) return problemResponse(new ApiError('NOT_FOUND', `No file ${name} here; file names change with their content, so reload the page.`));
+    if (!asset) return problemResponse(new ApiError('NOT_FOUND', `No file ${name} here; file names change with their content, so reload the page.`), event);
     return assetResponse(asset, chooseEncoding(event.headers?.['accept-encoding']));
-  };
+  });
 }
