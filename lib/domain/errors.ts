@@ -9,10 +9,12 @@ const PROBLEMS = {
   INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer' },
   LIMIT_EXCEEDED: { status: 400, title: 'Limit exceeded' },
   EXCEEDS_SPEND: { status: 400, title: 'More than the spend has left to reverse' },
+  EXCEEDS_HOLD: { status: 400, title: 'More than the hold has' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'Not allowed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  HOLD_NOT_ACTIVE: { status: 409, title: 'The hold is no longer held' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request' },
   INTERNAL: { status: 500, title: 'Internal error' },
@@ -50,4 +52,4 @@ export class ApiError extends Error {
 }
 
 /** Codes whose refusal depends on the ledger's state, so an idempotent retry must see them again. */
-export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED', 'EXCEEDS_SPEND'];
+export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED', 'EXCEEDS_SPEND', 'EXCEEDS_HOLD', 'HOLD_NOT_ACTIVE'];

@@ -5,7 +5,19 @@ import { idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js'
 import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
-import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
+import {
+  addItemSchema,
+  balanceDetailSchema,
+  balanceSchema,
+  breakdownSchema,
+  holdItemSchema,
+  ledgerPageSchema,
+  problemSchema,
+  releaseItemSchema,
+  reversalItemSchema,
+  spendItemSchema,
+} from '../domain/schemas/responses.js';
+import { captureBodySchema, holdBodySchema, releaseBodySchema } from '../domain/schemas/hold.js';
 import { SCOPES, scopesFor } from '../auth/access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
 
@@ -23,6 +35,7 @@ const unavailable = {
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
 };
 
+const holdIdParameter = { name: 'holdId', in: 'path', required: true, schema: { type: 'string' } };
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
 const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<string, unknown>> = {
@@ -39,8 +52,14 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
     responses: { 200: { description: 'Points taken from each payer, in the order first drawn on', ...json(breakdownSchema) } },
   },
   balance: {
-    summary: 'Balance of every payer the user ever had',
-    responses: { 200: { description: 'Payer to points', ...json(balanceSchema) } },
+    summary: 'Balance of every payer the user ever had (available points; with view=detail, available, held and pending)',
+    parameters: [{ name: 'view', in: 'query', required: false, schema: { type: 'string', enum: ['detail'] } }],
+    responses: {
+      200: {
+        description: 'Payer to available points; with view=detail, payer to {available, held, pending}',
+        content: { 'application/json': { schema: { oneOf: [schema(balanceSchema, 'output'), schema(balanceDetailSchema, 'output')] } } },
+      },
+    },
   },
   transactions: {
     summary: 'The ledger in recorded order',
@@ -54,6 +73,32 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
     responses: {
       200: { description: 'The recorded reversal', ...json(reversalItemSchema) },
       404: problem('Unknown route, or no spend with this id for this user'),
+    },
+  },
+  hold: {
+    summary: 'Hold points, oldest first, exactly as a spend of the same size would take them, until captured, released or expired',
+    parameters: [idempotencyHeader],
+    requestBody: { required: true, ...json(holdBodySchema, 'input') },
+    responses: { 200: { description: 'The recorded hold', ...json(holdItemSchema) } },
+  },
+  capture: {
+    summary: "Capture a hold (all of it, or `points` of it): a spend of the hold's oldest points; the rest is released",
+    parameters: [holdIdParameter, idempotencyHeader],
+    requestBody: { required: false, ...json(captureBodySchema, 'input') },
+    responses: {
+      200: { description: 'The recorded spend', ...json(spendItemSchema) },
+      404: problem('Unknown route, or no hold with this id for this user'),
+      409: problem('HOLD_NOT_ACTIVE: the hold is no longer held'),
+    },
+  },
+  release: {
+    summary: 'Release a hold: its points go back into the exact lots they came from',
+    parameters: [holdIdParameter, idempotencyHeader],
+    requestBody: { required: false, ...json(releaseBodySchema, 'input') },
+    responses: {
+      200: { description: 'The recorded release', ...json(releaseItemSchema) },
+      404: problem('Unknown route, or no hold with this id for this user'),
+      409: problem('HOLD_NOT_ACTIVE: the hold is no longer held'),
     },
   },
   openapi: {
