@@ -47,6 +47,12 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), seconds: fc.integer({ min: 1, max: 50 }) }) },
 );
 
+/** The breakdown of a recorded capture, release or reversal, or the refusal's code. */
+async function breakdownOf(reply: Promise<Reply>): Promise<unknown> {
+  const answer = (await answerOf(reply)) as { breakdown?: unknown };
+  return 'refused' in answer ? answer : answer.breakdown;
+}
+
 /** A service answer as the model states it: the parsed body, or the refusal's code. */
 async function answerOf(reply: Promise<Reply>): Promise<unknown> {
   try {
@@ -64,7 +70,7 @@ async function run(ops: Op[]) {
   const user = newUser('hm');
   const model = new FifoModel();
   let items: any[] = [];
-  const idOf = (type: string, index: number, extra: (item: any) => boolean = () => true) => items.filter((i) => i.type === type && extra(i))[index]?.id ?? '1-00000000';
+  const idOf = (type: string, index: number) => items.filter((i) => i.type === type)[index]?.id ?? '1-00000000';
   for (const op of ops) {
     const now = clock.now;
     let got: unknown;
@@ -98,24 +104,18 @@ async function run(ops: Op[]) {
         if (!('refused' in (got as object))) delete (got as { id?: string }).id;
         break;
       }
-      case 'capture': {
-        const answer = await answerOf(service.capture(user, idOf('hold', op.hold), captureBodySchema.parse(op.points === undefined ? {} : { points: op.points })));
-        got = 'refused' in (answer as object) ? answer : (answer as { breakdown: unknown }).breakdown;
+      case 'capture':
+        got = await breakdownOf(service.capture(user, idOf('hold', op.hold), captureBodySchema.parse(op.points === undefined ? {} : { points: op.points })));
         want = model.capture(op.hold, op.points, { now });
         break;
-      }
-      case 'release': {
-        const answer = await answerOf(service.release(user, idOf('hold', op.hold)));
-        got = 'refused' in (answer as object) ? answer : (answer as { breakdown: unknown }).breakdown;
+      case 'release':
+        got = await breakdownOf(service.release(user, idOf('hold', op.hold)));
         want = model.release(op.hold, { now });
         break;
-      }
-      case 'reverse': {
-        const answer = await answerOf(service.reverse(user, idOf('spend', op.spend), reverseBodySchema.parse(op.points === undefined ? {} : { points: op.points })));
-        got = 'refused' in (answer as object) ? answer : (answer as { breakdown: unknown }).breakdown;
+      case 'reverse':
+        got = await breakdownOf(service.reverse(user, idOf('spend', op.spend), reverseBodySchema.parse(op.points === undefined ? {} : { points: op.points })));
         want = model.reverse(op.spend, op.points, { now });
         break;
-      }
     }
     expect(got, JSON.stringify(op)).toEqual(want);
     model.expire(clock.now);

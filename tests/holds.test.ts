@@ -7,14 +7,8 @@ import { FifoModel, ledgerSums } from './support/fifo-model.js';
 import { expectProblem } from './support/expect.js';
 import { add, balance, call, ledger, newUser, spend, type Answer } from './support/http.js';
 import { checkedState, secondsAhead, utc, waitUntil } from './support/ledger-check.js';
+import { CANONICAL } from './support/canonical.js';
 
-const CANONICAL: [string, number, string][] = [
-  ['DANNON', 300, '2022-10-31T10:00:00Z'],
-  ['UNILEVER', 200, '2022-10-31T11:00:00Z'],
-  ['DANNON', -200, '2022-10-31T15:00:00Z'],
-  ['MILLER COORS', 10000, '2022-11-01T14:00:00Z'],
-  ['DANNON', 1000, '2022-11-02T14:00:00Z'],
-];
 
 const hold = (user: string, body: unknown, headers?: Record<string, string>) => call('POST', `/users/${user}/holds`, body, headers);
 const capture = (user: string, holdId: string, body?: unknown, headers?: Record<string, string>) => call('POST', `/users/${user}/holds/${encodeURIComponent(holdId)}/capture`, body, headers);
@@ -37,7 +31,7 @@ async function observed(user: string) {
   return { balance: plain.text, detail: detailed.text, ledger: await ledger(user) };
 }
 
-const ok = (answer: Answer) => {
+const ok = (answer: Answer): any => {
   expect(answer.status, answer.text).toBe(200);
   return answer.body;
 };

@@ -181,8 +181,8 @@ export function breakdownOf<L extends { payer: string; remaining: number }>(take
 /** Balances after giving each payer its share of a breakdown (whose points are positive). */
 export const creditBreakdown = (balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown) => adjustBalances(balances, changesOf(breakdown, 'available'));
 
-/** Balances after taking each payer's share of a breakdown (whose points are negative). */
-export const debitBreakdown = (balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown) => adjustBalances(balances, changesOf(breakdown, 'available'));
+/** Balances after taking each payer's share of a breakdown (whose points are negative): the signs say which way. */
+export const debitBreakdown = creditBreakdown;
 
 /** Payers in the order /balance lists them: by their oldest lot. */
 const byFirstLot = (account: Account) => [...account.balances].sort(([, a], [, b]) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
