@@ -96,7 +96,7 @@ function committed(account: Account, commit: Commit): Account {
     ...(total !== undefined ? { total } : {}),
     ...(balances ? { balances } : {}),
     pending: pending ?? undefined,
-    nextExpiry: nextExpiry ?? undefined,
+    ...(nextExpiry !== undefined ? { nextExpiry: nextExpiry ?? undefined } : {}),
   };
 }
 
