@@ -119,6 +119,38 @@ describe('holds', () => {
   });
 });
 
+describe('large holds', () => {
+  it('a hold of 250 lots expires by itself across several transactions; points given back to lots expired meanwhile expire at once', async () => {
+    const s = setup();
+    await Promise.all(Array.from({ length: 250 }, (_, i) => s.add(['A', 'B', 'C'][i % 3]!, 2, i, i % 5 === 0 ? { expiresIn: 1000 } : {})));
+    await s.add('D', 7, 10_000);
+    const hold = await s.hold(500, at(2000));
+    expect(await s.balance()).toEqual({ A: 0, B: 0, C: 0, D: 7 });
+    s.clock.now = T0 + 5_000_000;
+    const balance = await s.balance();
+    // Every fifth lot expired meanwhile (first its nothing, then the 2 points given back).
+    expect(Object.values(balance).reduce((a, b) => a + b, 0)).toBe(400 + 7);
+    const items = await s.ledger();
+    const release = items.find((i) => i.type === 'release')!;
+    expect(release).toMatchObject({ hold: hold.id, points: 500, timestamp: at(2000), expired: true });
+    expect(items.indexOf(release)).toBe(252);
+    expect(items.slice(253).every((i) => i.type === 'expire' && i.points === -2)).toBe(true);
+    expect(items.slice(253)).toHaveLength(50);
+    expect(items.filter((i) => i.type === 'add' && i.remaining === 2)).toHaveLength(200);
+    expect(ledgerSums(items, s.clock.now)).toEqual(balance);
+    expect(await s.spend(407)).toHaveLength(4);
+  });
+
+  it('120 pending lots become available at once, in order, before anything after them', async () => {
+    const s = setup();
+    await Promise.all(Array.from({ length: 120 }, (_, i) => s.add(i % 2 ? 'A' : 'B', 1, i, { availableIn: 1000 - i })));
+    expect(await s.detail()).toEqual({ A: { available: 0, held: 0, pending: 60 }, B: { available: 0, held: 0, pending: 60 } });
+    s.clock.now = T0 + 2_000_000;
+    expect(await s.balance()).toEqual({ A: 60, B: 60 });
+    expect(await s.spend(3)).toEqual([{ payer: 'B', points: -2 }, { payer: 'A', points: -1 }]);
+  });
+});
+
 describe('pending points', () => {
   it('are in no balance and not spendable until availableAt, then ordinary lots by timestamp', async () => {
     const s = setup();
