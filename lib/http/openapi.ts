@@ -38,6 +38,18 @@ const unavailable = {
 const holdIdParameter = { name: 'holdId', in: 'path', required: true, schema: { type: 'string' } };
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
+/** Capture and release: a hold's id, an optional body, and the record they answer with. */
+const endOfHold = (summary: string, body: z.core.$ZodType, answer: string, recorded: z.core.$ZodType) => ({
+  summary,
+  parameters: [holdIdParameter, idempotencyHeader],
+  requestBody: { required: false, ...json(body, 'input') },
+  responses: {
+    200: { description: answer, ...json(recorded) },
+    404: problem('Unknown route, or no hold with this id for this user'),
+    409: problem('HOLD_NOT_ACTIVE: the hold is no longer held'),
+  },
+});
+
 const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<string, unknown>> = {
   add: {
     summary: 'Record a transaction: a positive add opens a lot, a negative one deducts from the payer oldest first',
@@ -81,26 +93,8 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
     requestBody: { required: true, ...json(holdBodySchema, 'input') },
     responses: { 200: { description: 'The recorded hold', ...json(holdItemSchema) } },
   },
-  capture: {
-    summary: "Capture a hold (all of it, or `points` of it): a spend of the hold's oldest points; the rest is released",
-    parameters: [holdIdParameter, idempotencyHeader],
-    requestBody: { required: false, ...json(captureBodySchema, 'input') },
-    responses: {
-      200: { description: 'The recorded spend', ...json(spendItemSchema) },
-      404: problem('Unknown route, or no hold with this id for this user'),
-      409: problem('HOLD_NOT_ACTIVE: the hold is no longer held'),
-    },
-  },
-  release: {
-    summary: 'Release a hold: its points go back into the exact lots they came from',
-    parameters: [holdIdParameter, idempotencyHeader],
-    requestBody: { required: false, ...json(releaseBodySchema, 'input') },
-    responses: {
-      200: { description: 'The recorded release', ...json(releaseItemSchema) },
-      404: problem('Unknown route, or no hold with this id for this user'),
-      409: problem('HOLD_NOT_ACTIVE: the hold is no longer held'),
-    },
-  },
+  capture: endOfHold("Capture a hold (all of it, or `points` of it): a spend of the hold's oldest points; the rest is released", captureBodySchema, 'The recorded spend', spendItemSchema),
+  release: endOfHold('Release a hold: its points go back into the exact lots they came from', releaseBodySchema, 'The recorded release', releaseItemSchema),
   openapi: {
     summary: 'This document',
     responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
