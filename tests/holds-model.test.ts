@@ -130,7 +130,7 @@ async function run(ops: Op[]) {
   items = (await service.transactions(user, 0, 1000)).items.map((row) => row.item);
   expect(comparable(items)).toEqual(model.ledger());
   expect(ledgerSums(items, clock.now)).toEqual(model.balanceObject());
-  expect(comparable(items), 'the ledger replays through the model').toEqual(replayLedger(items).ledger());
+  expect(comparable(items), 'the ledger replays through the model').toEqual(replayLedger(items, clock.now).ledger());
 }
 
 describe('holds and pending points against the model', () => {

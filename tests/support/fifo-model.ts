@@ -195,7 +195,8 @@ export class FifoModel {
    * `utc` is the timestamp as the service must return it (defaults to the input, already UTC);
    * `expiresAt` (positive adds only) is given as the service must return it, in UTC.
    */
-  add(payer: string, points: number, timestamp: string, utc = timestamp, options: At & { expiresAt?: string; availableAt?: string } = {}): ExpectedItem | Refusal {
+  /** `pending` says whether an add with availableAt is pending, when the caller knows better than the model's clock (a replay). */
+  add(payer: string, points: number, timestamp: string, utc = timestamp, options: At & { expiresAt?: string; availableAt?: string; pending?: boolean } = {}): ExpectedItem | Refusal {
     const instant = Date.parse(timestamp);
     if (Number.isNaN(instant)) throw new Error(`model: bad timestamp ${timestamp}`);
     this.expire(options.now);
@@ -203,7 +204,7 @@ export class FifoModel {
       const expiresAt = options.expiresAt === undefined ? undefined : Date.parse(options.expiresAt);
       if (expiresAt !== undefined && !(expiresAt > instant)) throw new Error(`model: expiresAt ${options.expiresAt} is not after ${timestamp}`);
       const availableAt = options.availableAt === undefined ? undefined : Date.parse(options.availableAt);
-      const pending = availableAt !== undefined && availableAt > this.now;
+      const pending = availableAt !== undefined && (options.pending ?? availableAt > this.now);
       const lot: ModelLot = { arrival: this.arrivals++, payer, points, remaining: points, instant, ...(expiresAt !== undefined ? { expiresAt } : {}), ...(availableAt !== undefined ? { availableAt, pending } : {}) };
       this.lots.push(lot);
       this.balances.set(payer, (this.balances.get(payer) ?? 0) + (pending ? 0 : points));
@@ -403,8 +404,17 @@ export function comparable(items: readonly any[]): Record<string, unknown>[] {
  * compares comparable(items) with the returned model's ledger(), which checks every expire item
  * is where SPEC puts it and every lot's remaining.
  */
-export function replayLedger(items: readonly any[]): FifoModel {
+export function replayLedger(items: readonly any[], now = Date.now()): FifoModel {
   const model = new FifoModel();
+  // An add's recording time is not in the ledger; every later item's time bounds it (an item's
+  // time, or the instant it fell due, comes no earlier than the add). An add with availableAt
+  // after that bound was pending; one before it is replayed as available (either way it is by
+  // then). `now` bounds the last ones.
+  const bound: number[] = [];
+  for (let i = items.length - 1, least = now; i >= 0; i--) {
+    bound[i] = least;
+    if (items[i].type !== 'add') least = Math.min(least, Date.parse(items[i].timestamp));
+  }
   const spendIndex = new Map<string, number>();
   const holdIndex = new Map<string, number>();
   const fail = (i: number, what: string, got: unknown, want: unknown) => {
@@ -413,7 +423,10 @@ export function replayLedger(items: readonly any[]): FifoModel {
   items.forEach((item, i) => {
     const now = Date.parse(item.timestamp);
     if (item.type === 'add') {
-      const options = { ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }), ...(item.availableAt === undefined ? {} : { availableAt: item.availableAt }) };
+      const options = {
+        ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }),
+        ...(item.availableAt === undefined ? {} : { availableAt: item.availableAt, pending: Date.parse(item.availableAt) > bound[i]! }),
+      };
       const answer = model.add(item.payer, item.points, item.timestamp, item.timestamp, options);
       if ('refused' in answer) fail(i, 'add', item, answer);
     } else if (item.type === 'spend') {
