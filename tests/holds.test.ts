@@ -108,7 +108,7 @@ describe('holds over HTTP', () => {
 
   it('pending points: recorded now, echoed, in no balance until availableAt, then ordinary lots', async () => {
     const user = newUser('pending');
-    const availableAt = secondsAhead(3000);
+    const availableAt = secondsAhead(5000);
     const pending = await call('POST', `/users/${user}/add`, { payer: 'P', points: 70, timestamp: '2020-01-01T00:00:00+01:00', availableAt: new Date(availableAt).toISOString().replace('Z', '+00:00'), expiresAt: utc(availableAt + 3_600_000) });
     expect(ok(pending)).toEqual({ id: expect.any(String), type: 'add', payer: 'P', points: 70, timestamp: '2019-12-31T23:00:00Z', remaining: 70, expiresAt: utc(availableAt + 3_600_000), availableAt: new Date(availableAt).toISOString() });
     ok(await add(user, 'Q', 10, '2021-01-01T00:00:00Z'));
@@ -135,7 +135,7 @@ describe('holds over HTTP', () => {
   it('a hold expires by itself at its expiresAt and its points come back', async () => {
     const user = newUser('hold-exp');
     ok(await add(user, 'A', 100, '2021-01-01T00:00:00Z'));
-    const expiresAt = secondsAhead(2500);
+    const expiresAt = secondsAhead(4000);
     const held = ok(await hold(user, { points: 60, expiresAt: utc(expiresAt) }));
     expect(ok(await balance(user))).toEqual({ A: 40 });
     await waitUntil(expiresAt + 200);
