@@ -11,7 +11,7 @@ import { openApiDocument } from '../lib/http/openapi.js';
 import { ROUTES } from '../lib/http/routes.js';
 import { ROOT } from '../scripts/stack.js';
 
-const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'openapi', 'docs', 'console'];
+const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'hold', 'capture', 'release', 'openapi', 'docs', 'console'];
 const SCOPE_NAMES = ['points:read', 'points:spend', 'points:earn', 'points:admin', 'points:other', 'read'];
 const USERS = ['alice', 'bob', 'not a userId!'];
 const PAYERS = ['ACME', 'DANNON', 'acme'];
@@ -25,7 +25,8 @@ function modelAllows(claims: Claims, operation: Operation, pathUserId: string | 
   const self = target === claims.sub;
   const rows: [string, boolean][] = [
     ['points:read', (operation === 'balance' || operation === 'transactions') && self],
-    ['points:spend', operation === 'spend' && self],
+    // Holds follow points:spend.
+    ['points:spend', ['spend', 'hold', 'capture', 'release'].includes(operation) && self],
     ['points:earn', operation === 'add' && claims.payer !== undefined && claims.payer === bodyPayer],
     ['points:admin', true],
   ];

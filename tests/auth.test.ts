@@ -194,6 +194,28 @@ describe('403 FORBIDDEN: a valid token without the right to this user, payer or 
     expectProblem(await call('POST', `/users/${newUser()}/add`, { payer: 'DANNON', points: 1 }, partnerToken('ACME')), 400, 'VALIDATION_FAILED');
   });
 
+  it('holds follow points:spend on the caller\'s own user, and points:admin on any', async () => {
+    const [alice, bob] = [await seeded(), await seeded()];
+    const asAlice = userToken(alice, 'points:spend');
+    const held = await call('POST', '/holds', { points: 10 }, asAlice);
+    expect(held.status, held.text).toBe(200);
+    expect((await call('POST', `/users/${alice}/holds/${held.body.id}/capture`, { points: 4 }, asAlice)).status).toBe(200);
+    const other = await call('POST', `/users/${bob}/holds`, { points: 10 }, admin);
+    expect(other.status, other.text).toBe(200);
+    const [aliceBefore, bobBefore] = [await state(alice), await state(bob)];
+    expectProblem(await call('POST', `/users/${bob}/holds`, { points: 1 }, asAlice), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', `/users/${bob}/holds/${other.body.id}/capture`, {}, asAlice), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', `/users/${bob}/holds/${other.body.id}/release`, undefined, asAlice), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', '/holds', { points: 1 }, userToken(alice, 'points:read')), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', `/users/${alice}/holds`, { points: 1 }, partnerToken('ACME')), 403, 'FORBIDDEN');
+    expectProblem(await call('POST', '/holds', { points: 'x' }), 401, 'UNAUTHENTICATED');
+    expect([await state(alice), await state(bob)]).toEqual([aliceBefore, bobBefore]);
+    expect((await call('POST', `/users/${bob}/holds/${other.body.id}/release`, undefined, admin)).status).toBe(200);
+    const detail = await call('GET', '/balance?view=detail', undefined, userToken(alice, 'points:read'));
+    expect(detail.status, detail.text).toBe(200);
+    expect(Object.values(detail.body as Record<string, { held: number }>).reduce((n, d) => n + d.held, 0)).toBe(0);
+  });
+
   it('keeps reversals to admins: not the spender, not a partner, not anonymous', async () => {
     const alice = await seeded(100);
     expect((await call('POST', '/spend', { points: 40 }, userToken(alice))).status).toBe(200);

@@ -16,11 +16,14 @@ const STACK_TIMEOUT = 240_000;
 let dbPath = '';
 let dynamo: Running | undefined;
 let api: Running | undefined;
+/** The service comes back at the same address, as a restarted service does (problem `type`s name it). */
+let apiPort: number | undefined;
 
 async function up(): Promise<void> {
   dynamo = await startDynamo({ dbPath, quiet: true });
   await prepareTable(dynamo.url, TABLE);
-  api = await startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table: TABLE, quiet: true });
+  apiPort ??= await freePort();
+  api = await startApi({ port: apiPort, dynamoEndpoint: dynamo.url, table: TABLE, quiet: true });
 }
 
 /** Stops the API, then the database; `hard` kills both without warning (SIGKILL). */

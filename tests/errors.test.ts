@@ -538,7 +538,7 @@ describe('GET /openapi.json', () => {
       const schema = document.paths[path].post.requestBody.content['application/json'].schema;
       expect(schema.additionalProperties).toBe(false);
       expect([...schema.required].sort()).toEqual(['payer', 'points', 'timestamp']);
-      expect(Object.keys(schema.properties).sort()).toEqual(['expiresAt', 'payer', 'points', 'timestamp']);
+      expect(Object.keys(schema.properties).sort()).toEqual(['availableAt', 'expiresAt', 'payer', 'points', 'timestamp']);
     }
     const spendSchema = document.paths['/spend'].post.requestBody.content['application/json'].schema;
     expect(spendSchema.additionalProperties).toBe(false);

@@ -10,7 +10,7 @@ import { random as seeded } from '../scripts/bench/history.js';
 import { freePort, startApi, type Running } from '../scripts/stack.js';
 import { expectProblem } from './support/expect.js';
 import { FaultProxy, type FaultMode, type Only } from './support/fault-proxy.js';
-import { FifoModel, comparable, inPool, isoAfter, type Breakdown } from './support/fifo-model.js';
+import { FifoModel, comparable, inPool, isoAfter, ledgerSums } from './support/fifo-model.js';
 import { client, newUser, type Answer } from './support/http.js';
 import { makeService } from './support/store.js';
 
@@ -28,7 +28,17 @@ beforeAll(async () => {
   api = await startApi({ port: await freePort(), dynamoEndpoint: proxy.url, table: inject('table'), quiet: true });
   // Load every route's code before timing anything: a cold start is not a fault.
   const user = newUser('warm');
-  for (let i = 0; i < 3; i++) await Promise.all([http.add(user, 'W', 1, BASE), http.spend(user, 1), http.balance(user), http.call('GET', `/users/${user}/transactions`)]);
+  for (let i = 0; i < 3; i++) {
+    await Promise.all([
+      http.add(user, 'W', 1, BASE),
+      http.spend(user, 1),
+      http.balance(user),
+      http.call('GET', `/users/${user}/transactions`),
+      http.call('POST', `/users/${user}/holds`, { points: 1 }),
+      http.call('POST', `/users/${user}/holds/1-00000000/capture`, {}),
+      http.call('POST', `/users/${user}/holds/1-00000000/release`),
+    ]);
+  }
 }, 180_000);
 
 afterAll(async () => {
@@ -60,15 +70,9 @@ function expectUnavailable(answer: Answer<any>, code: 'SERVICE_UNAVAILABLE' | 'O
 async function expectConsistent(user: string): Promise<any[]> {
   proxy.pass();
   const items = await http.ledger(user);
-  const sums: Record<string, number> = {};
+  const sums = ledgerSums(items);
   const open: Record<string, number> = {};
-  const credit = (payer: string, points: number) => (sums[payer] = (sums[payer] ?? 0) + points);
-  for (const item of items) {
-    // Spends and reversals move points by breakdown; adds and expiries by payer.
-    if (Array.isArray(item.breakdown)) for (const entry of item.breakdown as Breakdown) credit(entry.payer, entry.points);
-    else credit(item.payer, item.points);
-    if (item.type === 'add' && item.points > 0) open[item.payer] = (open[item.payer] ?? 0) + item.remaining;
-  }
+  for (const item of items) if (item.type === 'add' && item.points > 0) open[item.payer] = (open[item.payer] ?? 0) + item.remaining;
   const balance = await http.balance(user);
   expect(balance.status, balance.text).toBe(200);
   expect(balance.body).toEqual(sums);
@@ -79,7 +83,7 @@ async function expectConsistent(user: string): Promise<any[]> {
 type Expectation = 200 | 'SERVICE_UNAVAILABLE' | 'OUTCOME_UNKNOWN';
 
 interface Route {
-  name: 'add' | 'spend' | 'reverse' | 'balance' | 'transactions';
+  name: 'add' | 'spend' | 'reverse' | 'hold' | 'capture' | 'release' | 'balance' | 'transactions';
   write: boolean;
   /** Makes what the request needs beyond the two lots every user gets. */
   prepare?(user: string): Promise<void>;
@@ -88,6 +92,13 @@ interface Route {
 
 /** The spend to reverse, per user (made without faults by the reverse route's prepare). */
 const spendIds = new Map<string, string>();
+/** The hold to capture or release, per user (made without faults by those routes' prepare). */
+const holdIds = new Map<string, string>();
+const heldFor = async (user: string) => {
+  const reply = await direct.hold(user, { points: 12 });
+  expect(reply.status).toBe(200);
+  holdIds.set(user, JSON.parse(reply.body).id);
+};
 
 const ROUTES: Route[] = [
   { name: 'add', write: true, send: (user, key) => http.add(user, 'NEW', 7, isoAfter(BASE, 3600), { 'Idempotency-Key': key }) },
@@ -102,6 +113,9 @@ const ROUTES: Route[] = [
     },
     send: (user, key) => http.call('POST', `/users/${user}/spends/${spendIds.get(user)}/reverse`, {}, { 'Idempotency-Key': key }),
   },
+  { name: 'hold', write: true, send: (user, key) => http.call('POST', `/users/${user}/holds`, { points: 15 }, { 'Idempotency-Key': key }) },
+  { name: 'capture', write: true, prepare: heldFor, send: (user, key) => http.call('POST', `/users/${user}/holds/${holdIds.get(user)}/capture`, {}, { 'Idempotency-Key': key }) },
+  { name: 'release', write: true, prepare: heldFor, send: (user, key) => http.call('POST', `/users/${user}/holds/${holdIds.get(user)}/release`, undefined, { 'Idempotency-Key': key }) },
   { name: 'balance', write: false, send: (user) => http.balance(user) },
   { name: 'transactions', write: false, send: (user) => http.call('GET', `/users/${user}/transactions?limit=10`) },
 ];
@@ -131,8 +145,17 @@ interface Scenario {
   expect: Partial<Record<Route['name'], Expectation | Expectation[]>>;
 }
 
-const everyRoute = (answer: Expectation): Scenario['expect'] => ({ add: answer, spend: answer, reverse: answer, balance: answer, transactions: answer });
-const writesThenReads = (writes: Expectation, reads: Expectation): Scenario['expect'] => ({ add: writes, spend: writes, reverse: writes, balance: reads, transactions: reads });
+const everyRoute = (answer: Expectation): Scenario['expect'] => writesThenReads(answer, answer);
+const writesThenReads = (writes: Expectation, reads: Expectation): Scenario['expect'] => ({
+  add: writes,
+  spend: writes,
+  reverse: writes,
+  hold: writes,
+  capture: writes,
+  release: writes,
+  balance: reads,
+  transactions: reads,
+});
 const faulted = (mode: FaultMode, only?: Only, options: { hangMs?: number; slowMs?: number } = {}) => () => {
   proxy.hangMs = options.hangMs;
   proxy.slowMs = options.slowMs ?? 1500;
@@ -166,7 +189,7 @@ const SCENARIOS: Scenario[] = [
         return lost ? 'hang' : 'pass';
       });
     },
-    expect: { add: 'OUTCOME_UNKNOWN', spend: 'OUTCOME_UNKNOWN', reverse: 'OUTCOME_UNKNOWN' },
+    expect: { add: 'OUTCOME_UNKNOWN', spend: 'OUTCOME_UNKNOWN', reverse: 'OUTCOME_UNKNOWN', hold: 'OUTCOME_UNKNOWN', capture: 'OUTCOME_UNKNOWN', release: 'OUTCOME_UNKNOWN' },
   },
   {
     name: 'random faults on half the calls',
@@ -226,6 +249,9 @@ describe('each fault against each route', () => {
       if (route.name === 'spend' && got === 200) expect(answer.body).toEqual([{ payer: 'A', points: -10 }, { payer: 'B', points: -5 }]);
       if (route.name === 'reverse' && got === 200) expect(answer.body).toMatchObject({ type: 'reversal', points: 12, breakdown: [{ payer: 'B', points: 2 }, { payer: 'A', points: 10 }] });
       if (route.name === 'balance' && got === 200) expect(answer.body).toEqual({ A: 10, B: 20 });
+      if (route.name === 'hold' && got === 200) expect(answer.body).toMatchObject({ type: 'hold', points: -15, breakdown: [{ payer: 'A', points: -10 }, { payer: 'B', points: -5 }], status: 'held' });
+      if (route.name === 'capture' && got === 200) expect(answer.body).toMatchObject({ type: 'spend', points: -12, hold: holdIds.get(users[i]!) });
+      if (route.name === 'release' && got === 200) expect(answer.body).toMatchObject({ type: 'release', points: 12, breakdown: [{ payer: 'B', points: 2 }, { payer: 'A', points: 10 }] });
 
       // Faults off: the ledger tells what was applied.
       const after = await expectConsistent(users[i]!);

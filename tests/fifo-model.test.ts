@@ -81,6 +81,34 @@ describe('the FIFO model with expiry and reversal', () => {
     );
   });
 
+  it('a hold takes what a spend would; capturing m of it leaves what a spend of m would have; a release restores every lot', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ payer: fc.constantFrom('A', 'B', 'C'), points: fc.integer({ min: 1, max: 50 }), at: fc.nat(30) }), { minLength: 1, maxLength: 15 }), fc.nat(), fc.nat(), (lots, p, m) => {
+        const [held, spent, released] = [new FifoModel(), new FifoModel(), new FifoModel()];
+        for (const model of [held, spent, released]) for (const lot of lots) model.add(lot.payer, lot.points, ts(lot.at));
+        const before = released.lots.map((l) => l.remaining);
+        const P = 1 + (p % held.total);
+        const M = 1 + (m % P);
+        const hold = held.hold(P, { now: 0 });
+        expect('refused' in hold ? hold : hold.breakdown).toEqual(spent.spend(P));
+        const detail = Object.entries(held.detail());
+        expect(Object.fromEntries(detail.map(([payer, d]) => [payer, d.available]))).toEqual(spent.balanceObject());
+        expect(detail.reduce((n, [, d]) => n + d.held, 0)).toBe(P);
+        const less = new FifoModel();
+        for (const lot of lots) less.add(lot.payer, lot.points, ts(lot.at));
+        expect(held.capture(0, M)).toEqual(less.spend(M));
+        expect(held.lots.map((l) => l.remaining)).toEqual(less.lots.map((l) => l.remaining));
+        expect(held.capture(0)).toEqual({ refused: 'HOLD_NOT_ACTIVE' });
+        released.hold(P, { now: 0 });
+        released.release(0);
+        expect(released.lots.map((l) => l.remaining)).toEqual(before);
+        expect(released.release(0)).toEqual({ refused: 'HOLD_NOT_ACTIVE' });
+        expect(released.release(1)).toEqual({ refused: 'NOT_FOUND' });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never draws on an expired lot, keeps balances equal to the ledger, and replays its own ledger', () => {
     fc.assert(
       fc.property(fc.array(opArbitrary, { maxLength: 40 }), (ops) => {

@@ -196,6 +196,31 @@ describe.skipIf(skipped)(skipped ? `browser tests SKIPPED: ${skipped}` : `pages 
       await close(page, 'console-reversal');
     });
 
+    it('holds show their status with capture and release buttons; pending lots show when they become available', async () => {
+      const user = newUser('pg-hold');
+      await canonicalAdds(user);
+      const first = await call('POST', `/users/${user}/holds`, { points: 5000 });
+      const second = await call('POST', `/users/${user}/holds`, { points: 100 });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      const pending = await call('POST', `/users/${user}/add`, { payer: 'LATER', points: 50, timestamp: '2022-12-01T00:00:00Z', availableAt: '2099-01-01T00:00:00Z' });
+      expect(pending.status, pending.text).toBe(200);
+      const page = await consoleFor(apiUrl(), user);
+      const holdItem = (id: string) => page.locator(`#ledger-items li.hold[data-id="${id}"]`);
+      await eventually(() => holdItem(first.body.id).textContent()).toContain('held');
+      expect(await page.locator('#ledger-items li.add').last().textContent()).toContain('available from 2099-01-01 00:00:00Z');
+      await holdItem(first.body.id).getByRole('button', { name: /^Capture hold/ }).click();
+      await eventually(() => status(page)).toBe(`Captured hold ${first.body.id}.`);
+      expect(await holdItem(first.body.id).textContent()).toContain('captured 5,000');
+      await holdItem(second.body.id).getByRole('button', { name: /^Release hold/ }).click();
+      await eventually(() => status(page)).toBe(`Released hold ${second.body.id}.`);
+      expect(await holdItem(second.body.id).getByRole('button').count()).toBe(0);
+      expect(await page.locator('#ledger-items li.release').last().textContent()).toContain(`of hold ${second.body.id}`);
+      await eventually(() => numbersTable(page)).toEqual([['DANNON', '1,000'], ['UNILEVER', '0'], ['MILLER COORS', '5,300'], ['LATER', '0']]);
+      const items = await ledger(user);
+      expect(items.filter((item) => item.type === 'hold').map((item) => item.status)).toEqual(['captured', 'released']);
+      await close(page, 'console-holds');
+    });
+
     it('a lot shows when it expires; an expired lot shows its expire item', async () => {
       const user = newUser('pg-expiry');
       const page = await consoleFor(apiUrl(), user);

@@ -7,14 +7,8 @@ import { FifoModel, inPool, isoAfter, replayLedger, type Breakdown } from './sup
 import { expectProblem, snapshot } from './support/expect.js';
 import { add, addExpiring, apiUrl, balance, call, ledger, newUser, reverse, spend, type Answer } from './support/http.js';
 import { checkedState, secondsAhead, timed, utc, waitUntil } from './support/ledger-check.js';
+import { CANONICAL } from './support/canonical.js';
 
-const CANONICAL: [string, number, string][] = [
-  ['DANNON', 300, '2022-10-31T10:00:00Z'],
-  ['UNILEVER', 200, '2022-10-31T11:00:00Z'],
-  ['DANNON', -200, '2022-10-31T15:00:00Z'],
-  ['MILLER COORS', 10000, '2022-11-01T14:00:00Z'],
-  ['DANNON', 1000, '2022-11-02T14:00:00Z'],
-];
 
 async function seed(user: string, model: FifoModel, lots: [string, number, string][]) {
   for (const [payer, points, timestamp] of lots) {

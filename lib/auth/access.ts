@@ -7,11 +7,11 @@ import { userIdSchema } from '../domain/schemas/fields.js';
  * Every operation the rules know. lib/http/handler.ts passes a route's operation here, so a route the
  * rules do not know is a compile error, not an open door.
  */
-export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'problems' | 'docs' | 'console';
+export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'hold' | 'capture' | 'release' | 'openapi' | 'problems' | 'docs' | 'console';
 
 export const SCOPES = {
   'points:read': 'GET balance and transactions of the user `sub`',
-  'points:spend': 'POST spend for the user `sub`',
+  'points:spend': 'POST spend, and holds with their capture and release, for the user `sub`',
   'points:earn': 'POST add for any user, only with `payer` equal to the token\'s `payer` claim',
   'points:admin': 'every route for every user, reversals included',
 } as const;
@@ -37,7 +37,15 @@ export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'pr
  * The scope that grants an operation short of points:admin: on the caller's own user, or for
  * points:earn on any user (with the token's payer). Operations missing here need points:admin.
  */
-const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:read', transactions: 'points:read', spend: 'points:spend', add: 'points:earn' };
+const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = {
+  balance: 'points:read',
+  transactions: 'points:read',
+  spend: 'points:spend',
+  hold: 'points:spend',
+  capture: 'points:spend',
+  release: 'points:spend',
+  add: 'points:earn',
+};
 
 /** The scopes each of which allows an operation; none for the public ones (the OpenAPI document lists these). */
 export function scopesFor(operation: Operation): Scope[] {

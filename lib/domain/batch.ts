@@ -22,6 +22,7 @@ export interface Draft {
   /** Lot writes outside the lot book (negative adds, reversals). */
   lots?: LotUpdate[];
   reversed?: Commit['reversed'];
+  hold?: Commit['hold'];
   /** Work left for roll-forward (operations too large for one transaction: never batched). */
   pending?: Pending;
   /** Items this request adds to the transaction, its idempotency record excluded. */
@@ -43,6 +44,7 @@ export class Batch {
   private readonly opened = new Map<number, OpenLot>();
   private readonly answered = new Map<string, { fingerprint: string; status: number; body: string }>();
   private reversed: Commit['reversed'];
+  private hold: Commit['hold'];
   pending: Pending | undefined;
   private items = 1; // the account
   /** Requests that changed or recorded something. */
@@ -89,6 +91,7 @@ export class Batch {
       this.opened.set(draft.lot.seq, draft.lot);
     }
     if (draft.reversed) this.reversed = draft.reversed;
+    if (draft.hold) this.hold = draft.hold;
     if (draft.pending) this.pending = draft.pending;
     this.items += items;
     this.remember(idempotency, reply);
@@ -129,6 +132,7 @@ export class Batch {
       lots: [...this.book.updates(), ...this.lots],
       chunks: this.chunks,
       ...(this.reversed ? { reversed: this.reversed } : {}),
+      ...(this.hold ? { hold: this.hold } : {}),
       idempotency: this.idempotency,
     };
   }

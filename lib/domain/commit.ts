@@ -1,7 +1,7 @@
 // What one atomic write of a user's ledger changes: the plan the domain makes (lib/domain/batch.ts
 // and the operations) and a store carries out in one transaction (lib/service/store.ts).
 import type { Account, OpenLot, Pending, Take } from './ledger.js';
-import type { LedgerItem } from './schemas/responses.js';
+import type { HoldStatus, LedgerItem } from './schemas/responses.js';
 
 export interface IdempotencyRecord {
   key: string;
@@ -14,15 +14,23 @@ export interface IdempotencyRecord {
   expiresAt: number;
 }
 
-/** A new ledger record; a positive add is also a lot, placed in the open-lot indexes while it holds points. */
+/**
+ * A new ledger record; a positive add is also a lot, placed in the open-lot indexes while it
+ * holds points (a pending one, `availableKey`, only in the index of what falls due until then);
+ * an open hold is in that index by its expiry (`holdExpiryKey`).
+ */
 export interface NewRecord {
   seq: number;
   item: LedgerItem;
-  lot?: { orderKey: string; expiryKey?: string };
+  lot?: { orderKey: string; expiryKey?: string; availableKey?: string };
+  holdExpiryKey?: string;
 }
 
-/** A lot after a spend or negative add took from it (0 closes it), or a lot a reversal gives back to. */
-export type LotUpdate = { seq: number; remaining: number } | { seq: number; giveBack: number; lot: OpenLot };
+/**
+ * A lot after a spend or negative add took from it (0 closes it), a lot a reversal or release
+ * gives back to, or a pending lot that becomes available (it enters the open-lot indexes).
+ */
+export type LotUpdate = { seq: number; remaining: number } | { seq: number; giveBack: number; lot: OpenLot } | { seq: number; opens: OpenLot };
 
 /** Chunk `chunk` of a spend's takes, `start` being the position of its first point among the spend's. */
 export interface TakeChunk {
@@ -54,6 +62,8 @@ export interface Commit {
   chunks?: TakeChunk[];
   /** A spend's points reversed so far, after this write. */
   reversed?: { seq: number; points: number };
+  /** A hold that stops being held: its new status and points captured (it leaves the index of what falls due). */
+  hold?: { seq: number; status: Exclude<HoldStatus, 'held'>; captured: number };
   idempotency?: IdempotencyRecord[];
 }
 

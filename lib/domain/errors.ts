@@ -11,10 +11,12 @@ export const PROBLEMS = {
   INSUFFICIENT_PAYER_POINTS: { status: 400, title: 'Not enough points from this payer', when: 'A negative add is larger than the payer\'s balance.' },
   LIMIT_EXCEEDED: { status: 400, title: 'Limit exceeded', when: 'An add would take a payer balance or the user\'s total past 2^53 − 1.' },
   EXCEEDS_SPEND: { status: 400, title: 'More than the spend has left to reverse', when: 'A reversal asks for more points than the spend still has unreversed.' },
+  EXCEEDS_HOLD: { status: 400, title: 'More than the hold has', when: 'A capture asks for more points than the hold holds.' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required', when: 'AUTH_MODE=jwt and the request has no bearer token, or one that is malformed, wrongly signed, expired, or from another issuer or audience. See WWW-Authenticate.' },
   FORBIDDEN: { status: 403, title: 'Not allowed', when: 'The token is valid but lacks the right to this user, payer or route; WWW-Authenticate names a scope that would allow it.' },
-  NOT_FOUND: { status: 404, title: 'Not found', when: 'No route has this path, or the spend, file or code named does not exist.' },
+  NOT_FOUND: { status: 404, title: 'Not found', when: 'No route has this path, or the spend, hold, file or code named does not exist.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', when: 'The path exists under another method; Allow lists them.' },
+  HOLD_NOT_ACTIVE: { status: 409, title: 'The hold is no longer held', when: 'A capture or release of a hold that was already captured, released or expired.' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large', when: 'The body is over 16 KiB (16384 bytes is still accepted).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'A request body was sent without Content-Type: application/json (parameters such as charset are allowed), or with another Content-Type.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request', when: 'The Idempotency-Key was first used with a different request.' },
@@ -66,4 +68,4 @@ export class ApiError extends Error {
 }
 
 /** Codes whose refusal depends on the ledger's state, so an idempotent retry must see them again. */
-export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED', 'EXCEEDS_SPEND'];
+export const DOMAIN_REFUSALS: readonly ErrorCode[] = ['INSUFFICIENT_POINTS', 'INSUFFICIENT_PAYER_POINTS', 'LIMIT_EXCEEDED', 'EXCEEDS_SPEND', 'EXCEEDS_HOLD', 'HOLD_NOT_ACTIVE'];

@@ -52,6 +52,10 @@ function parts(item: LedgerItem): { type: EventType; payer: string; points: numb
       return item.breakdown.map((entry) => ({ type: 'points.spent', ...entry }));
     case 'reversal':
       return item.breakdown.map((entry) => ({ type: 'points.reversed', ...entry }));
+    case 'hold':
+      return item.breakdown.map((entry) => ({ type: 'points.held', ...entry }));
+    case 'release':
+      return item.breakdown.map((entry) => ({ type: 'points.released', ...entry }));
   }
 }
 
@@ -60,12 +64,16 @@ function transactionOf(item: LedgerItem): PointsEvent['transaction'] {
   const base = { id: item.id, type: item.type, timestamp: item.timestamp };
   switch (item.type) {
     case 'add':
-      return { ...base, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}) };
+      return { ...base, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}), ...(item.availableAt !== undefined ? { availableAt: item.availableAt } : {}) };
     case 'expire':
       return { ...base, lot: item.lot };
     case 'reversal':
       return { ...base, spend: item.spend };
     case 'spend':
+      return { ...base, ...(item.hold !== undefined ? { hold: item.hold } : {}) };
+    case 'release':
+      return { ...base, hold: item.hold };
+    case 'hold':
       return base;
   }
 }

@@ -9,9 +9,22 @@ import { MAX_POINTS } from './schemas/fields.js';
 import type { Breakdown } from './schemas/responses.js';
 
 export interface PayerBalance {
+  /** Available points: what /balance shows and spends, holds and negative adds may take. */
   balance: number;
   /** Order key of the payer's oldest lot: /balance lists payers oldest first. */
   first: string;
+  /** Points in open holds (SPEC "Holds and pending points"); absent when 0. */
+  held?: number;
+  /** Points of lots not yet available; absent when 0. */
+  pending?: number;
+}
+
+/** A change of one payer's available, held and pending points. */
+export interface PayerChange {
+  payer: string;
+  available?: number;
+  held?: number;
+  pending?: number;
 }
 
 /** Work left over from an operation too large for one transaction (see docs/architecture.md "Large operations"). */
@@ -50,7 +63,10 @@ export interface Account {
   total: number;
   balances: Map<string, PayerBalance>;
   pending?: Pending;
-  /** Sort key of the earliest expiry among open lots; may lag behind (earlier), never ahead. */
+  /**
+   * Sort key of the earliest instant something falls due: an open lot expires, a pending lot
+   * becomes available, an open hold expires. May lag behind (earlier), never ahead.
+   */
   nextExpiry?: string;
 }
 
@@ -81,10 +97,15 @@ export const seqKey = (seq: number) => String(seq).padStart(16, '0');
 /** Sorts lots by (timestamp, arrival): see lib/domain/timestamp.ts for why "#" works as separator. */
 export const lotOrderKey = (timestampSortKey: string, seq: number) => `${timestampSortKey}#${seqKey(seq)}`;
 
-/** New balances after a positive add, or the refusal SPEC asks for. */
-export function creditPayer(account: Account, payer: string, points: number, orderKey: string): Map<string, PayerBalance> {
+/** Every point a payer's lots still hold for the user: available, held and pending (SPEC "Fields"). */
+const heldForUser = (b: PayerBalance | undefined) => (b ? b.balance + (b.held ?? 0) + (b.pending ?? 0) : 0);
+
+/** New balances after a positive add (pending ones: `pending`), or the refusal SPEC asks for. */
+export function creditPayer(account: Account, payer: string, points: number, orderKey: string, pending = false): Map<string, PayerBalance> {
   const current = account.balances.get(payer);
-  if ((current?.balance ?? 0) + points > MAX_POINTS || account.total + points > MAX_POINTS) {
+  let userTotal = 0;
+  for (const b of account.balances.values()) userTotal += heldForUser(b);
+  if (heldForUser(current) + points > MAX_POINTS || userTotal + points > MAX_POINTS) {
     throw new ApiError('LIMIT_EXCEEDED', `Adding ${points} points would take a balance past ${MAX_POINTS}.`);
   }
   if (!current) {
@@ -94,12 +115,28 @@ export function creditPayer(account: Account, payer: string, points: number, ord
     }
   }
   const balances = new Map(account.balances);
-  balances.set(payer, {
-    balance: (current?.balance ?? 0) + points,
-    first: current && current.first < orderKey ? current.first : orderKey,
-  });
-  return balances;
+  balances.set(payer, { ...(current ?? { balance: 0 }), first: current && current.first < orderKey ? current.first : orderKey });
+  return adjustBalances(balances, [{ payer, [pending ? 'pending' : 'available']: points }]);
 }
+
+/** Balances after these changes; no figure may go below zero. */
+export function adjustBalances(balances: ReadonlyMap<string, PayerBalance>, changes: readonly PayerChange[]): Map<string, PayerBalance> {
+  const next = new Map(balances);
+  for (const { payer, available = 0, held = 0, pending = 0 } of changes) {
+    const current = next.get(payer);
+    if (!current) throw new Error(`ledger invariant: payer ${payer} has no balance to change`);
+    const balance = current.balance + available;
+    const h = (current.held ?? 0) + held;
+    const p = (current.pending ?? 0) + pending;
+    if (balance < 0 || h < 0 || p < 0) throw new Error(`ledger invariant: payer ${payer} would go negative`);
+    next.set(payer, { balance, first: current.first, ...(h > 0 ? { held: h } : {}), ...(p > 0 ? { pending: p } : {}) });
+  }
+  return next;
+}
+
+/** A breakdown's entries as changes of one figure, scaled by `sign`. */
+export const changesOf = (breakdown: Breakdown, field: 'available' | 'held' | 'pending', sign: 1 | -1 = 1): PayerChange[] =>
+  breakdown.map(({ payer, points }) => ({ payer, [field]: sign * points }));
 
 /** Refuses a negative add larger than the payer's balance. */
 export function checkDeduction(account: Account, payer: string, points: number): void {
@@ -140,33 +177,20 @@ export function breakdownOf<L extends { payer: string; remaining: number }>(take
 }
 
 /** Balances after giving each payer its share of a breakdown (whose points are positive). */
-export function creditBreakdown(balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown): Map<string, PayerBalance> {
-  const next = new Map(balances);
-  for (const { payer, points } of breakdown) {
-    const current = next.get(payer);
-    if (!current) throw new Error(`ledger invariant: payer ${payer} has no balance to credit`);
-    next.set(payer, { ...current, balance: current.balance + points });
-  }
-  return next;
-}
+export const creditBreakdown = (balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown) => adjustBalances(balances, changesOf(breakdown, 'available'));
 
-/** Balances after taking each payer's share of a breakdown (whose points are negative). */
-export function debitBreakdown(balances: ReadonlyMap<string, PayerBalance>, breakdown: Breakdown): Map<string, PayerBalance> {
-  const next = new Map(balances);
-  for (const { payer, points } of breakdown) {
-    const current = next.get(payer);
-    if (!current || current.balance + points < 0) throw new Error(`ledger invariant: payer ${payer} would go negative`);
-    next.set(payer, { ...current, balance: current.balance + points });
-  }
-  return next;
-}
+/** Balances after taking each payer's share of a breakdown (whose points are negative): the signs say which way. */
+export const debitBreakdown = creditBreakdown;
+
+/** Payers in the order /balance lists them: by their oldest lot. */
+const byFirstLot = (account: Account) => [...account.balances].sort(([, a], [, b]) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
 
 /** Payers and balances in the order /balance lists them: by their oldest lot. */
-export function balanceEntries(account: Account): [string, number][] {
-  return [...account.balances]
-    .sort(([, a], [, b]) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))
-    .map(([payer, { balance }]) => [payer, balance]);
-}
+export const balanceEntries = (account: Account): [string, number][] => byFirstLot(account).map(([payer, { balance }]) => [payer, balance]);
+
+/** SPEC "Balance detail": each payer's available, held and pending points, in the same order. */
+export const balanceDetail = (account: Account): [string, { available: number; held: number; pending: number }][] =>
+  byFirstLot(account).map(([payer, b]) => [payer, { available: b.balance, held: b.held ?? 0, pending: b.pending ?? 0 }]);
 
 /** SPEC "Expiry": a lot is expired from its expiresAt on (`now` is a sort key like expiryKey). */
 export const isExpired = (lot: { expiryKey?: string }, now: string): boolean => lot.expiryKey !== undefined && lot.expiryKey <= now;

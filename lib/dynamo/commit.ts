@@ -64,6 +64,19 @@ export function commitItems(table: string, owner: string, commit: Commit): Trans
       },
     });
   }
+  if (commit.hold) {
+    items.push({
+      Update: {
+        TableName: table,
+        Key: { pk: userId, sk: recordSk(commit.hold.seq) },
+        // Only a hold still held changes status (the version check already serialises writers).
+        UpdateExpression: 'SET #st = :st, cap = :cap REMOVE x',
+        ConditionExpression: '#st = :held',
+        ExpressionAttributeNames: { '#st': 'st' },
+        ExpressionAttributeValues: { ':st': commit.hold.status, ':cap': commit.hold.captured, ':held': 'held' },
+      },
+    });
+  }
   for (const record of commit.idempotency ?? []) items.push({ Put: idempotencyPut(table, userId, record) });
   return items;
 }
@@ -78,6 +91,20 @@ function idempotencyPut(table: string, userId: string, record: IdempotencyRecord
 }
 
 function lotUpdate(update: LotUpdate) {
+  if ('opens' in update) {
+    // A pending lot becomes available: its index keys are those of an open lot from now on.
+    const { opens: lot } = update;
+    const expiring = lot.expiryKey !== undefined;
+    return {
+      UpdateExpression: `SET o = :o, po = :po${expiring ? ', x = :x' : ' REMOVE x'}`,
+      ConditionExpression: 'attribute_exists(x) AND attribute_not_exists(o)',
+      ExpressionAttributeValues: {
+        ':o': lot.orderKey,
+        ':po': payerPrefix(lot.payer) + lot.orderKey,
+        ...(expiring ? { ':x': expiryIndexKey(lot.expiryKey!, lot.seq) } : {}),
+      },
+    };
+  }
   if ('giveBack' in update) {
     // A reversal: the lot holds points again, so it is back in the indexes (with its own keys).
     const { lot, giveBack } = update;

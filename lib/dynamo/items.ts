@@ -1,6 +1,8 @@
 // How domain values are stored as DynamoDB items, and read back (lib/dynamo/table.ts has the keys).
-import type { Account, OpenLot, PayerBalance, PlacedTake, Take } from '../domain/ledger.js';
-import type { LedgerItem } from '../domain/schemas/responses.js';
+import { lotOrderKey, type Account, type OpenLot, type PayerBalance, type PlacedTake, type Take } from '../domain/ledger.js';
+import type { HoldItem, HoldStatus, LedgerItem } from '../domain/schemas/responses.js';
+import { parseTimestamp } from '../domain/timestamp.js';
+import type { DueItem } from '../service/store.js';
 import type { IdempotencyRecord, NewRecord, TakeChunk } from '../domain/commit.js';
 import { expiryIndexKey, expiryKeyOf, payerPrefix, seqOfSk } from './table.js';
 
@@ -10,14 +12,17 @@ export interface AccountItem {
   ver: number;
   seq: number;
   total: number;
-  /** [payer, balance, order key of oldest lot]: a list, because map keys could be "__proto__". */
-  bal: [string, number, string][];
+  /**
+   * [payer, balance, order key of oldest lot, held, pending] (the last two only when not both 0):
+   * a list, because map keys could be "__proto__".
+   */
+  bal: ([string, number, string] | [string, number, string, number, number])[];
   pend?: Account['pending'];
   nx?: string;
 }
 
 export const storedBalances = (balances: ReadonlyMap<string, PayerBalance>): AccountItem['bal'] =>
-  [...balances].map(([payer, { balance, first }]) => [payer, balance, first]);
+  [...balances].map(([payer, { balance, first, held, pending }]) => (held || pending ? [payer, balance, first, held ?? 0, pending ?? 0] : [payer, balance, first]));
 
 export function toAccount(item: AccountItem | undefined): Account {
   if (!item) return { version: 0, seq: 0, total: 0, balances: new Map() };
@@ -25,7 +30,9 @@ export function toAccount(item: AccountItem | undefined): Account {
     version: item.ver,
     seq: item.seq,
     total: item.total,
-    balances: new Map(item.bal.map(([payer, balance, first]): [string, PayerBalance] => [payer, { balance, first }])),
+    balances: new Map(
+      item.bal.map(([payer, balance, first, held, pending]): [string, PayerBalance] => [payer, { balance, first, ...(held ? { held } : {}), ...(pending ? { pending } : {}) }]),
+    ),
     ...(item.pend ? { pending: item.pend } : {}),
     ...(item.nx ? { nextExpiry: item.nx } : {}),
   };
@@ -39,25 +46,32 @@ export function toIdempotency(item: AnyRecord): IdempotencyRecord | undefined {
   return { key: (item.sk as string).slice(2), fingerprint: fp, status, body, expiresAt };
 }
 
-/** A ledger record's attributes; an open lot also carries its index keys. */
-export function storedRecord({ seq, item, lot }: NewRecord): AnyRecord {
+/** A ledger record's attributes; an open lot, a pending lot and an open hold also carry index keys. */
+export function storedRecord({ seq, item, lot, holdExpiryKey }: NewRecord): AnyRecord {
   const base = { id: item.id, type: item.type, points: item.points, ts: item.timestamp };
   switch (item.type) {
     case 'spend':
-      return { ...base, breakdown: item.breakdown, ...(item.reversed ? { rev: item.reversed } : {}) };
+      return { ...base, breakdown: item.breakdown, ...(item.reversed ? { rev: item.reversed } : {}), ...(item.hold !== undefined ? { hold: item.hold } : {}) };
     case 'expire':
       return { ...base, payer: item.payer, lot: item.lot };
     case 'reversal':
       return { ...base, spend: item.spend, breakdown: item.breakdown };
+    case 'hold':
+      return { ...base, exp: item.expiresAt, breakdown: item.breakdown, st: item.status, cap: item.captured, ...(holdExpiryKey !== undefined ? { x: expiryIndexKey(holdExpiryKey, seq) } : {}) };
+    case 'release':
+      return { ...base, hold: item.hold, breakdown: item.breakdown, ...(item.expired ? { ex: true } : {}) };
     case 'add': {
       const open = lot !== undefined && (item.remaining ?? 0) > 0;
+      const pending = open && lot.availableKey !== undefined;
+      const dueKey = pending ? lot.availableKey : open ? lot.expiryKey : undefined;
       return {
         ...base,
         payer: item.payer,
         ...(item.remaining !== undefined ? { rem: item.remaining } : {}),
         ...(item.expiresAt !== undefined ? { exp: item.expiresAt } : {}),
-        ...(open ? { o: lot.orderKey, po: payerPrefix(item.payer) + lot.orderKey } : {}),
-        ...(open && lot.expiryKey !== undefined ? { x: expiryIndexKey(lot.expiryKey, seq) } : {}),
+        ...(item.availableAt !== undefined ? { av: item.availableAt } : {}),
+        ...(open && !pending ? { o: lot.orderKey, po: payerPrefix(item.payer) + lot.orderKey } : {}),
+        ...(dueKey !== undefined ? { x: expiryIndexKey(dueKey, seq) } : {}),
       };
     }
   }
@@ -71,11 +85,23 @@ export function ledgerItemOf(row: AnyRecord): LedgerItem {
   type Breakdown = { payer: string; points: number }[];
   switch (row.type) {
     case 'spend':
-      return { id, type: 'spend', points, timestamp, breakdown: row.breakdown as Breakdown, reversed: (row.rev as number | undefined) ?? 0 };
+      return {
+        id,
+        type: 'spend',
+        points,
+        timestamp,
+        breakdown: row.breakdown as Breakdown,
+        reversed: (row.rev as number | undefined) ?? 0,
+        ...(row.hold !== undefined ? { hold: row.hold as string } : {}),
+      };
     case 'expire':
       return { id, type: 'expire', payer: row.payer as string, points, timestamp, lot: row.lot as string };
     case 'reversal':
       return { id, type: 'reversal', spend: row.spend as string, points, timestamp, breakdown: row.breakdown as Breakdown };
+    case 'hold':
+      return { id, type: 'hold', points, timestamp, expiresAt: row.exp as string, breakdown: row.breakdown as Breakdown, status: row.st as HoldStatus, captured: row.cap as number };
+    case 'release':
+      return { id, type: 'release', hold: row.hold as string, points, timestamp, breakdown: row.breakdown as Breakdown, ...(row.ex ? { expired: true as const } : {}) };
     default:
       return {
         id,
@@ -85,6 +111,7 @@ export function ledgerItemOf(row: AnyRecord): LedgerItem {
         timestamp,
         ...(row.rem !== undefined ? { remaining: row.rem as number } : {}),
         ...(row.exp !== undefined ? { expiresAt: row.exp as string } : {}),
+        ...(row.av !== undefined ? { availableAt: row.av as string } : {}),
       };
   }
 }
@@ -99,6 +126,31 @@ export function openLotOf(row: AnyRecord): OpenLot {
     orderKey: row.o as string,
     ...(row.x !== undefined ? { expiryKey: expiryKeyOf(row.x as string), expiresAt: row.exp as string } : {}),
   };
+}
+
+const sortKeyOf = (utc: string) => {
+  const instant = parseTimestamp(utc);
+  if ('error' in instant) throw new Error(`stored timestamp ${utc}: ${instant.error}`);
+  return instant.sortKey;
+};
+
+/** A record of the `expiring` index (read with all its attributes): what falls due, and when. */
+export function dueItemOf(row: AnyRecord): DueItem {
+  const key = expiryKeyOf(row.x as string);
+  const seq = seqOfSk(row.sk as string);
+  if (row.type === 'hold') return { kind: 'hold', key, seq, item: ledgerItemOf(row) as HoldItem };
+  if (row.o !== undefined) return { kind: 'expiry', key, lot: openLotOf(row) };
+  // A pending lot: its order and expiry keys as an open lot will have them.
+  const exp = row.exp as string | undefined;
+  const lot: OpenLot = {
+    seq,
+    id: row.id as string,
+    payer: row.payer as string,
+    remaining: row.rem as number,
+    orderKey: lotOrderKey(sortKeyOf(row.ts as string), seq),
+    ...(exp !== undefined ? { expiryKey: sortKeyOf(exp), expiresAt: exp } : {}),
+  };
+  return { kind: 'available', key, lot };
 }
 
 /** A take as a chunk stores it: the lot's identity as a reversal needs it, and the points taken. */

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConflict } from './errors.js';
 import { commitItems } from './commit.js';
-import { ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type AccountItem, type AnyRecord } from './items.js';
+import { dueItemOf, ledgerItemOf, openLotOf, placedTakesOf, toAccount, toIdempotency, type AccountItem, type AnyRecord } from './items.js';
 import { claimLease, foreignLeaseMs, releaseLease, type LeaseFields } from './lease.js';
 import type { Account, OpenLot, PlacedTake } from '../domain/ledger.js';
-import type { SpendItem } from '../domain/schemas/responses.js';
+import type { LedgerItem } from '../domain/schemas/responses.js';
 import { type Commit, type IdempotencyRecord } from '../domain/commit.js';
-import { ConflictError, MAX_PAGE_BYTES, type LedgerSlice, type Store } from '../service/store.js';
+import { ConflictError, MAX_PAGE_BYTES, type DueItem, type LedgerSlice, type Store } from '../service/store.js';
 import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
 
 export class DynamoStore implements Store {
@@ -91,24 +91,26 @@ export class DynamoStore implements Store {
     return { lots, done: startKey === undefined };
   }
 
-  async expiringLots(userId: string, limit: number): Promise<OpenLot[]> {
+  async dueItems(userId: string, limit: number): Promise<DueItem[]> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: 'expiring',
         KeyConditionExpression: 'pk = :u AND x >= :from',
         ExpressionAttributeValues: { ':u': userId, ':from': '0' },
+        // Pending lots and holds need attributes the index does not project: a local index
+        // fetches them from the table (read only when something falls due).
+        Select: 'ALL_ATTRIBUTES',
         ConsistentRead: true,
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map(openLotOf);
+    return (out.Items ?? []).map(dueItemOf);
   }
 
-  async spendAt(userId: string, seq: number): Promise<SpendItem | undefined> {
+  async recordAt(userId: string, seq: number): Promise<LedgerItem | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: userId, sk: recordSk(seq) }, ConsistentRead: true }));
-    if (!Item || Item.type !== 'spend') return undefined;
-    return ledgerItemOf(Item) as SpendItem;
+    return Item && ledgerItemOf(Item);
   }
 
   async spendTakes(userId: string, spendSeq: number, from: number, upTo?: number, most = Number.POSITIVE_INFINITY): Promise<PlacedTake[]> {

@@ -107,7 +107,7 @@ function canonicalJson(value: unknown): string {
 
 export interface Request<B, Q> {
   userId: string;
-  /** Path parameters besides userId (a spend's id). */
+  /** Path parameters besides userId (a spend's or hold's id). */
   params: Record<string, string | undefined>;
   body: B;
   query: Q;
@@ -147,8 +147,9 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
         const key = header(event, 'idempotency-key');
         if (key !== undefined) {
           validate(idempotencyKeySchema, key, 'Idempotency-Key header', ['Idempotency-Key']);
-          // The request is the operation, the spend it acts on (if any) and the body as a JSON value.
-          const target = params.spendId === undefined ? '' : `${params.spendId}\n`;
+          // The request is the operation, the spend or hold it acts on (if any) and the body as a JSON value.
+          const acted = params.spendId ?? params.holdId;
+          const target = acted === undefined ? '' : `${acted}\n`;
           const fingerprint = createHash('sha256').update(`${options.operation}\n${target}${canonicalJson(raw)}`).digest('base64url');
           idempotency = { key: callerScopedKey(callerOf(event), key), fingerprint };
         }

@@ -9,7 +9,20 @@ import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
 import { ERROR_CODES, PROBLEMS, type ErrorCode } from '../domain/errors.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
-import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
+import {
+  addItemSchema,
+  balanceDetailSchema,
+  balanceSchema,
+  breakdownSchema,
+  holdItemSchema,
+  ledgerPageSchema,
+  problemSchema,
+  releaseItemSchema,
+  reversalItemSchema,
+  spendItemSchema,
+} from '../domain/schemas/responses.js';
+import { captureBodySchema, holdBodySchema, releaseBodySchema } from '../domain/schemas/hold.js';
+import { balanceQuerySchema } from './queries/balance.js';
 import { PUBLIC_OPERATIONS, SCOPES, scopesFor } from '../auth/access.js';
 import { ALGORITHMS, LEEWAY_SECONDS } from '../auth/jwt.js';
 import { MAX_BODY_BYTES } from './handler.js';
@@ -56,6 +69,21 @@ interface Entry {
   refusals?: Partial<Record<ErrorCode, string>>;
 }
 
+/** Capture and release: a hold's id, an optional body, and the record they answer with. */
+const endOfHold = (summary: string, description: string, body: z.core.$ZodType, answer: string, recorded: z.core.$ZodType, refusals: Entry['refusals']): Entry => ({
+  tag: 'points',
+  summary,
+  description,
+  parameters: [ledgerIdParameter('holdId', 'Id of the hold, as its ledger item gives it.')],
+  requestBody: { required: false, ...json(body, 'input') },
+  responses: { 200: { description: answer, ...json(recorded) } },
+  refusals: { NOT_FOUND: 'No hold with this id for this user.', HOLD_NOT_ACTIVE: 'The hold was already captured, released or expired.', ...refusals },
+});
+
+/** Query parameters from a query schema. */
+const queryParameters = (query: z.core.$ZodType): Json[] =>
+  Object.entries((schema(query).properties ?? {}) as Json).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+
 const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
   add: {
     tag: 'points',
@@ -79,14 +107,21 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
   balance: {
     tag: 'points',
     summary: 'Balance per payer',
-    description: 'Every payer the user ever had, with its balance (zero included), oldest payer first.',
-    responses: { 200: { description: 'Payer to points', ...json(balanceSchema) } },
+    description:
+      'Every payer the user ever had, with its available balance (zero included), oldest payer first. With `view=detail`, each payer as `{available, held, pending}`.',
+    parameters: queryParameters(balanceQuerySchema),
+    responses: {
+      200: {
+        description: 'Payer to available points; with view=detail, payer to {available, held, pending}',
+        content: { 'application/json': { schema: { oneOf: [schema(balanceSchema, 'output'), schema(balanceDetailSchema, 'output')] } } },
+      },
+    },
   },
   transactions: {
     tag: 'ledger',
     summary: 'The ledger in recorded order',
     description: 'Adds (with what remains of each lot), spends (with their breakdown), expiries and reversals, in the order they were recorded. Follow nextCursor for the next page.',
-    parameters: Object.entries((schema(transactionsQuerySchema).properties ?? {}) as Json).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
+    parameters: queryParameters(transactionsQuerySchema),
     responses: { 200: { description: 'A page of the ledger', ...json(ledgerPageSchema) } },
   },
   reverse: {
@@ -107,6 +142,24 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
     responses: { 200: { description: "The code's status, title and when it is given", content: { 'text/html': { schema: { type: 'string', maxLength: 65536 } } } } },
     refusals: { NOT_FOUND: 'No such code.' },
   },
+  hold: {
+    tag: 'points',
+    summary: 'Hold points',
+    description:
+      'Takes points oldest first, exactly as a spend of the same size would, into a hold that is captured, released, or releases itself at `expiresAt` (default 7 days, at most 31). Held points leave the balance at once. The answer is the recorded hold.',
+    requestBody: { required: true, ...json(holdBodySchema, 'input') },
+    responses: { 200: { description: 'The recorded hold', ...json(holdItemSchema) } },
+    refusals: { INSUFFICIENT_POINTS: "More points than the user's available total." },
+  },
+  capture: endOfHold(
+    'Capture a hold',
+    "Records a spend of the hold's oldest points (all of it, or `points` of it); the rest goes back into the lots it came from, recorded as a release. The answer is the recorded spend.",
+    captureBodySchema,
+    'The recorded spend',
+    spendItemSchema,
+    { EXCEEDS_HOLD: 'More points than the hold holds.' },
+  ),
+  release: endOfHold('Release a hold', 'Gives every held point back into the exact lots it came from. The answer is the recorded release.', releaseBodySchema, 'The recorded release', releaseItemSchema, {}),
   openapi: {
     tag: 'pages',
     summary: 'This document',

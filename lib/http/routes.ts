@@ -6,7 +6,7 @@ export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'problems' | PageOperation;
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'hold' | 'capture' | 'release' | 'openapi' | 'problems' | PageOperation;
 }
 
 const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
@@ -29,6 +29,9 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('GET', 'balance'),
   ...userRoutes('GET', 'transactions'),
   ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
+  ...userRoutes('POST', 'hold', 'holds'),
+  ...userRoutes('POST', 'capture', 'holds/{holdId}/capture'),
+  ...userRoutes('POST', 'release', 'holds/{holdId}/release'),
   { method: 'GET', path: '/openapi.json', operation: 'openapi' },
   // What each error code means: every problem's `type` (lib/domain/errors.ts).
   { method: 'GET', path: '/problems/{code}', operation: 'problems' },

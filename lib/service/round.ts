@@ -13,7 +13,9 @@ import { LotBook } from '../domain/lot-book.js';
 import { planAdd } from './ops/add.js';
 import { planDeduct } from './ops/deduct.js';
 import { planReverse } from './ops/reverse.js';
-import { planSpend, type Mismatch } from './ops/spend.js';
+import { planHold, planSpend, type Mismatch } from './ops/spend.js';
+import { planHoldEnd } from './ops/hold-end.js';
+import type { CaptureBody, HoldBody } from '../domain/schemas/hold.js';
 import { commitWithReadBack } from './outcome.js';
 import { RoundLease } from './round-lease.js';
 import type { AddBody } from '../domain/schemas/add.js';
@@ -28,6 +30,9 @@ export type Operation =
   | { kind: 'add'; body: AddBody }
   | { kind: 'spend'; body: SpendBody }
   | { kind: 'reverse'; spendId: string; body: ReverseBody }
+  | { kind: 'hold'; body: HoldBody }
+  /** A capture (`capture` set) or a release of a hold. */
+  | { kind: 'endHold'; holdId: string; capture?: CaptureBody }
   /** No effect: a read waits for the upkeep a round does first. */
   | { kind: 'upkeep' };
 
@@ -63,7 +68,8 @@ function withinOneRead(waiting: readonly Waiting[]): readonly Waiting[] {
 /** The answer to a request whose deadline passed before it could be planned. */
 const waitedTooLong = () => new ApiError('SERVICE_UNAVAILABLE', 'The request waited too long behind others for this user; nothing was applied.');
 
-const isSolo = (operation: Operation) => operation.kind === 'reverse' || (operation.kind === 'add' && operation.body.points < 0);
+/** Operations that read records besides the open lots are planned alone in their batch. */
+const isSolo = (operation: Operation) => operation.kind === 'reverse' || operation.kind === 'endHold' || (operation.kind === 'add' && operation.body.points < 0);
 
 export class RoundServer {
   constructor(
@@ -190,6 +196,10 @@ export class RoundServer {
         return planSpend(batch, operation.body, room, mismatch);
       case 'reverse':
         return planReverse(batch, this.store, userId, operation.spendId, operation.body, room);
+      case 'hold':
+        return planHold(batch, operation.body, room, mismatch);
+      case 'endHold':
+        return planHoldEnd(batch, this.store, userId, operation.holdId, operation.capture, room);
     }
   }
 

@@ -7,11 +7,12 @@
 import { ApiError } from '../domain/errors.js';
 import { GroupQueue } from './group-queue.js';
 import type { Idempotency, Reply } from '../domain/idempotency.js';
-import { balanceEntries, type Account } from '../domain/ledger.js';
+import { balanceDetail, balanceEntries, type Account } from '../domain/ledger.js';
 import { REQUEST_BUDGET_MS, deadlineLeftMs } from './deadline.js';
 import { MAX_ATTEMPTS, RoundServer, retryDelay, type Operation, type Waiting } from './round.js';
 import type { AddBody } from '../domain/schemas/add.js';
 import type { ReverseBody } from '../domain/schemas/reverse.js';
+import type { CaptureBody, HoldBody } from '../domain/schemas/hold.js';
 import type { SpendBody } from '../domain/schemas/spend.js';
 import type { LedgerSlice, Store } from './store.js';
 import { notePoints } from '../telemetry/telemetry.js';
@@ -55,9 +56,26 @@ export class PointsService {
     return this.submit(userId, { kind: 'reverse', spendId, body }, idempotency);
   }
 
+  hold(userId: string, body: HoldBody, idempotency?: Idempotency): Promise<Reply> {
+    return this.submit(userId, { kind: 'hold', body }, idempotency);
+  }
+
+  capture(userId: string, holdId: string, body: CaptureBody, idempotency?: Idempotency): Promise<Reply> {
+    return this.submit(userId, { kind: 'endHold', holdId, capture: body }, idempotency);
+  }
+
+  release(userId: string, holdId: string, idempotency?: Idempotency): Promise<Reply> {
+    return this.submit(userId, { kind: 'endHold', holdId }, idempotency);
+  }
+
   /** Payers and balances, oldest payer first: one read of the account while no expiry is due. */
   async balance(userId: string): Promise<[string, number][]> {
     return balanceEntries(await this.current(userId, false));
+  }
+
+  /** Each payer's available, held and pending points (SPEC "Balance detail"), as cheaply. */
+  async balanceDetail(userId: string) {
+    return balanceDetail(await this.current(userId, false));
   }
 
   /** A page of the ledger after `afterSeq`, as of one version of the account. */

@@ -3,7 +3,7 @@
 import type { Commit, IdempotencyRecord } from '../domain/commit.js';
 import { ApiError } from '../domain/errors.js';
 import type { Account, OpenLot, PlacedTake } from '../domain/ledger.js';
-import type { LedgerItem, SpendItem } from '../domain/schemas/responses.js';
+import type { HoldItem, LedgerItem } from '../domain/schemas/responses.js';
 
 /**
  * A page of the ledger stops short of its limit when its items' JSON would pass this: an answer
@@ -17,6 +17,12 @@ export interface LedgerSlice {
   more: boolean;
 }
 
+
+/**
+ * Something that falls due at `key` (a sort key of its instant), in the order the service records
+ * it: a lot's expiry, a pending lot becoming available, an open hold's expiry.
+ */
+export type DueItem = { kind: 'expiry' | 'available'; key: string; lot: OpenLot } | { kind: 'hold'; key: string; seq: number; item: HoldItem };
 
 export interface Store {
   /**
@@ -36,10 +42,10 @@ export interface Store {
    * they hold `points`, run out, or number `most`; `done` when no open lot follows the last one returned.
    */
   openLots(userId: string, options: { payer?: string; after?: string; points: number; most?: number }): Promise<{ lots: OpenLot[]; done: boolean }>;
-  /** Up to `limit` open lots that expire, earliest expiry first. */
-  expiringLots(userId: string, limit: number): Promise<OpenLot[]>;
-  /** The spend recorded at `seq`, if that record is a spend. */
-  spendAt(userId: string, seq: number): Promise<SpendItem | undefined>;
+  /** Up to `limit` of what falls due (open lots expiring, pending lots, open holds), earliest first. */
+  dueItems(userId: string, limit: number): Promise<DueItem[]>;
+  /** The ledger record at `seq`, if there is one. */
+  recordAt(userId: string, seq: number): Promise<LedgerItem | undefined>;
   /**
    * The spend's takes in taking order, from the one holding position `from` to the last of chunk
    * `upTo` (default: the last chunk); at most `chunks` chunks, the newest ones, when given.

@@ -1,21 +1,25 @@
 // Work the service does on an account before serving it: finishing an operation that was
 // committed but is too large for one transaction (roll-forward, docs/architecture.md "Large operations"), and
-// recording lots that have expired (SPEC "Expiry"). Each step is one transaction checked against
+// recording what fell due: lots that expired (SPEC "Expiry"), pending lots that became available and
+// holds that expired (SPEC "Holds and pending points"). Each step is one transaction checked against
 // the account version and leaves a consistent account, so a crash or a fault between steps loses
 // nothing: the next request reads the account and carries on from there.
 import {
+  adjustBalances,
   breakdownOf,
   debitBreakdown,
+  earliest,
   givebacks,
-  isExpired,
   isReversePending,
   planTakes,
   sumTakes,
   type Account,
   type ConsumePending,
+  type OpenLot,
   type ReversePending,
 } from '../domain/ledger.js';
-import { giveBackWrites } from './ops/reverse.js';
+import { giveBackWrites } from './ops/give-back.js';
+import { planRelease } from './ops/hold-end.js';
 import { commitUpkeep } from './outcome.js';
 import { expireRecord } from '../domain/records.js';
 import { MAX_TRANSACTION_ITEMS, type Commit } from '../domain/commit.js';
@@ -82,32 +86,86 @@ export async function rollForward(store: Store, userId: string, account: Account
   return current;
 }
 
-/** Records every lot expired at `nowKey`, earliest expiry first, a batch per transaction. */
+/** The account after an upkeep commit landed. */
+function committed(account: Account, commit: Commit): Account {
+  const { seq, total, balances, pending, nextExpiry } = commit.account;
+  return {
+    ...account,
+    version: account.version + 1,
+    ...(seq !== undefined ? { seq } : {}),
+    ...(total !== undefined ? { total } : {}),
+    ...(balances ? { balances } : {}),
+    pending: pending ?? undefined,
+    ...(nextExpiry !== undefined ? { nextExpiry: nextExpiry ?? undefined } : {}),
+  };
+}
+
+/**
+ * The next step of what falls due by `nowKey`, earliest first (SPEC "Expiry", "Holds and pending
+ * points"): a run of lot expiries, or one pending lot becoming available, or one hold expiring
+ * (a release dated its expiresAt). A pending lot or a hold is a step of its own: what it changes
+ * (a lot's expiry now in the index, points given back) is then seen, in order, by the next step.
+ */
+async function dueStep(store: Store, userId: string, account: Account, nowKey: string): Promise<Commit> {
+  const due = await store.dueItems(userId, EXPIRE_BATCH + 1);
+  const base = { userId, expectVersion: account.version };
+  const first = due[0];
+  if (!first || first.key > nowKey) return { ...base, account: { pending: null, nextExpiry: first?.key ?? null } };
+  if (first.kind === 'hold') {
+    const at = { utc: first.item.expiresAt, sortKey: first.key };
+    const takes = await store.spendTakes(userId, first.seq, 0);
+    const release = planRelease({ ...account, nextExpiry: due[1]?.key }, first.item, takes, 0, at, MAX_TRANSACTION_ITEMS - 1, true);
+    const { seq, total, balances, nextExpiry } = release.account;
+    return {
+      ...base,
+      account: { seq, total, balances, pending: release.pending ?? null, nextExpiry: nextExpiry ?? null },
+      records: release.records,
+      lots: release.lots,
+      hold: { seq: first.seq, status: 'expired', captured: 0 },
+    };
+  }
+  if (first.kind === 'available') {
+    const { lot } = first;
+    return {
+      ...base,
+      account: {
+        total: account.total + lot.remaining,
+        balances: adjustBalances(account.balances, [{ payer: lot.payer, available: lot.remaining, pending: -lot.remaining }]),
+        pending: null,
+        nextExpiry: earliest(due[1]?.key, lot.expiryKey) ?? null,
+      },
+      lots: [{ seq: lot.seq, opens: lot }],
+    };
+  }
+  const run = due.slice(0, EXPIRE_BATCH);
+  const end = run.findIndex((item) => item.kind !== 'expiry' || item.key > nowKey);
+  const lots = (end === -1 ? run : run.slice(0, end)).map((item) => (item as { lot: OpenLot }).lot);
+  const taken = lots.map((lot) => ({ lot, take: lot.remaining }));
+  return {
+    ...base,
+    account: {
+      seq: account.seq + lots.length,
+      total: account.total - sumTakes(taken),
+      balances: debitBreakdown(account.balances, breakdownOf(taken)),
+      pending: null,
+      // The first item not recorded now is the next to fall due; none left clears it.
+      nextExpiry: due[lots.length]?.key ?? null,
+    },
+    records: lots.map((lot, i) => expireRecord(account.seq + 1 + i, lot, lot.remaining)),
+    lots: lots.map((lot) => ({ seq: lot.seq, remaining: 0 })),
+  };
+}
+
+/**
+ * Records everything due at `nowKey`, a step per transaction; returns the account after it. A
+ * release too large for one transaction leaves pending work: the caller rolls it forward first.
+ */
 export async function expireDue(store: Store, userId: string, account: Account, nowKey: string): Promise<Account> {
   let current = account;
-  while (isDue(current, nowKey)) {
-    const lots = await store.expiringLots(userId, EXPIRE_BATCH + 1);
-    const due = lots.filter((lot) => isExpired(lot, nowKey)).slice(0, EXPIRE_BATCH);
-    // The first lot not recorded now is the next expiry; none left clears it.
-    const nextExpiry = lots[due.length]?.expiryKey ?? null;
-    const records = due.map((lot, i) => expireRecord(current.seq + 1 + i, lot, lot.remaining));
-    const taken = due.map((lot) => ({ lot, take: lot.remaining }));
-    const commit: Commit = {
-      userId,
-      expectVersion: current.version,
-      account: { seq: current.seq + due.length, total: current.total - sumTakes(taken), balances: debitBreakdown(current.balances, breakdownOf(taken)), pending: null, nextExpiry },
-      records,
-      lots: due.map((lot) => ({ seq: lot.seq, remaining: 0 })),
-    };
+  while (isDue(current, nowKey) && !current.pending) {
+    const commit = await dueStep(store, userId, current, nowKey);
     await commitUpkeep(store, commit);
-    current = {
-      ...current,
-      version: current.version + 1,
-      seq: commit.account.seq!,
-      total: commit.account.total!,
-      balances: commit.account.balances!,
-      ...(nextExpiry ? { nextExpiry } : { nextExpiry: undefined }),
-    };
+    current = committed(current, commit);
   }
   return current;
 }

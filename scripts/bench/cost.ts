@@ -8,12 +8,13 @@ import { measure, type DbCost } from '../../lib/telemetry/metrics.js';
 import { PointsService } from '../../lib/service/service.js';
 import { addBodySchema } from '../../lib/domain/schemas/add.js';
 import { spendBodySchema } from '../../lib/domain/schemas/spend.js';
+import { holdBodySchema } from '../../lib/domain/schemas/hold.js';
 import { countCapacity } from './capacity.js';
 import { lotsHistory, type LedgerBuilder } from './history.js';
 
 export interface CostRow {
   operation: string;
-  /** Lots the operation consumed (spends and negative adds). */
+  /** Lots the operation touched (spends, negative adds, reversals, holds, captures, releases). */
   lots?: number;
   /** Payers whose balance it changed. */
   payers?: number;
@@ -160,6 +161,22 @@ export async function costSection(options: {
       await row(`reversal of a spend of ${lots} lot${lots === 1 ? '' : 's'}`, lots + 6, () => service.reverse(id, spendId, {}), { lots, payers: Math.min(lots, 3) });
     }
 
+    // Holds (SPEC "Holds and pending points"): a hold, its partial capture and a release of
+    // another hold, of N lots each; then a balance with pending lots and open holds.
+    for (const lots of [1, 100, 1000]) {
+      const id = user(`hold${lots}`);
+      await load(id, lotsHistory(2 * lots + 5, 2, 3));
+      const payers = Math.min(lots, 3);
+      await row(`hold of ${lots} lot${lots === 1 ? '' : 's'}`, 2 * lots + 5, () => service.hold(id, holdBodySchema.parse({ points: 2 * lots })), { lots, payers });
+      const held = (await service.transactions(id, 2 * lots + 5, 1)).items[0]!.item.id;
+      await row(`capture of half a hold of ${lots} lot${lots === 1 ? '' : 's'}`, 2 * lots + 6, () => service.capture(id, held, { points: lots }), { lots, payers });
+      const other = JSON.parse((await service.hold(id, holdBodySchema.parse({ points: 2 * lots }))).body).id as string;
+      await row(`release of a hold of ${lots} lot${lots === 1 ? '' : 's'}`, 2 * lots + 8, () => service.release(id, other), { lots, payers });
+      await service.add(id, addBodySchema.parse({ payer: 'LATER', points: 10, timestamp: '2024-06-01T12:00:00Z', availableAt: '2099-01-01T00:00:00Z' }));
+      await service.hold(id, holdBodySchema.parse({ points: 1 }));
+      if (lots === 1000) await row('balance, with pending lots and open holds', 2 * lots + 11, () => service.balanceDetail(id));
+    }
+
     // The same operations on the history users: their cost must not depend on the history.
     for (const { userId, size } of options.histories) {
       await row(`balance, ${size} past transactions`, size, () => service.balance(userId));
@@ -205,7 +222,7 @@ export function checkTargets(rows: CostRow[]): TargetCheck[] {
     return itemsOk && requestsOk;
   };
   checks.push({
-    target: 'POST /spend and a negative add cost O(lots consumed + payers touched)',
+    target: 'POST /spend, a negative add, a hold, capture or release cost O(lots touched + payers)',
     met: consuming.length > 0 && consuming.every(within),
     detail: consuming
       .map((r) => `${r.operation}: ${r.cost.requests} requests, ${r.cost.itemsRead + r.cost.itemsWritten} items for ${r.lots} lots + ${r.payers} payers${within(r) ? '' : ' (over)'}`)

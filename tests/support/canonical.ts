@@ -10,3 +10,5 @@ export const CANONICAL_SPEND = 5000;
 /** The answers byte for byte: the order of entries and keys is part of them. */
 export const SPEND_ANSWER = '[{"payer":"DANNON","points":-100},{"payer":"UNILEVER","points":-200},{"payer":"MILLER COORS","points":-4700}]';
 export const BALANCE_ANSWER = '{"DANNON":1000,"UNILEVER":0,"MILLER COORS":5300}';
+/** The same adds as [payer, points, timestamp]. */
+export const CANONICAL: [payer: string, points: number, timestamp: string][] = CANONICAL_ADDS.map(({ payer, points, timestamp }) => [payer, points, timestamp]);

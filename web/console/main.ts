@@ -1,5 +1,5 @@
 // The operator console: pick a user (and a token), see its balance and ledger, record writes.
-import { call, USER_ID_RULE, validUserId, type Caller } from './api.js';
+import { call, newIdempotencyKey, USER_ID_RULE, validUserId, type Caller } from './api.js';
 import { showBalance } from './balance.js';
 import { byId, el, formatPoints } from './dom.js';
 import { clearErrors, pointsValue, showFieldError, showProblem, wireForm, type FieldErrors } from './forms.js';
@@ -40,7 +40,7 @@ async function refresh(): Promise<boolean> {
   }
   if (balance.ok) showBalance(balance.body);
   if (page.ok) {
-    showLedger(page.body.items, reverseSpend);
+    showLedger(page.body.items, { reverse: reverseSpend, capture: (id) => void endHold(id, 'capture'), release: (id) => void endHold(id, 'release') });
     nextCursor = page.body.nextCursor;
   }
   byId('balance-user').textContent = `of ${whose()}`;
@@ -55,6 +55,17 @@ function reverseSpend(spendId: string) {
   byId<HTMLInputElement>('reverse-spendId').value = spendId;
   byId<HTMLInputElement>('reverse-points').focus();
   say(`Spend ${spendId} is in the reversal form; give points to reverse part of it, or leave them empty for all.`);
+}
+
+/** Captures all of a hold, or releases it, from its buttons in the ledger. */
+async function endHold(holdId: string, how: 'capture' | 'release') {
+  const answer = await call<unknown>(caller, 'POST', `holds/${encodeURIComponent(holdId)}/${how}`, { body: {}, idempotencyKey: newIdempotencyKey() });
+  if (!answer.ok) {
+    say(`The ${how} of hold ${holdId} was refused: ${answer.problem.detail}`);
+    return;
+  }
+  await refresh();
+  say(how === 'capture' ? `Captured hold ${holdId}.` : `Released hold ${holdId}.`);
 }
 
 byId<HTMLFormElement>('who').addEventListener('submit', async (event) => {

@@ -41,14 +41,19 @@ export const addBodySchema = z
         z.meta({ ...pointsMeta(-MAX_POINTS, MAX_POINTS), not: { const: 0 }, description: 'Non-zero; negative deducts from the payer.' }),
       ),
     timestamp: timestampSchema,
-    expiresAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp.' })),
+    expiresAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: from this instant the lot is expired. Later than timestamp (and than availableAt).' })),
+    availableAt: z.optional(timestampSchema).check(z.meta({ description: 'Positive adds only: before this instant the lot is pending (not spendable, in no balance).' })),
   })
   .check(
     // Runs only on a body whose fields already passed (zod skips refinements of a failed object).
     z.superRefine((body, ctx) => {
+      if (body.availableAt !== undefined && body.points < 0) ctx.addIssue({ code: 'custom', path: ['availableAt'], message: 'only positive adds can be pending', input: body.availableAt });
       if (body.expiresAt === undefined) return;
       if (body.points < 0) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'only positive adds can expire', input: body.expiresAt });
       else if (body.expiresAt.sortKey <= body.timestamp.sortKey) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than timestamp', input: body.expiresAt });
+      else if (body.availableAt !== undefined && body.expiresAt.sortKey <= body.availableAt.sortKey) {
+        ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be later than availableAt', input: body.expiresAt });
+      }
     }),
   );
 export type AddBody = z.infer<typeof addBodySchema>;

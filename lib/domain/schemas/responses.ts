@@ -31,6 +31,7 @@ export const addItemSchema = z.object({
   timestamp: timestamp(),
   remaining: z.optional(points(0, MAX_POINTS, 'Only on positive adds: what is left of the lot.')),
   expiresAt: z.optional(timestamp('When the lot expires, if it does.')),
+  availableAt: z.optional(timestamp('When the lot becomes spendable, if it was added pending.')),
 });
 export type AddItem = z.infer<typeof addItemSchema>;
 
@@ -41,8 +42,38 @@ export const spendItemSchema = z.object({
   timestamp: timestamp('When the spend was recorded.'),
   breakdown: breakdownSchema,
   reversed: points(0, MAX_POINTS, 'Points of this spend given back so far.'),
+  hold: z.optional(ledgerId('Id of the hold this spend captured, if it is a capture.')),
 });
 export type SpendItem = z.infer<typeof spendItemSchema>;
+
+export const HOLD_STATUSES = ['held', 'captured', 'released', 'expired'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
+export const holdItemSchema = z.object({
+  id: ledgerId(),
+  type: z.literal('hold'),
+  points: points(-MAX_POINTS, -1, 'Negative: the points held.'),
+  timestamp: timestamp('When the hold was recorded.'),
+  expiresAt: timestamp('When the hold releases itself if still held.'),
+  breakdown: breakdownSchema,
+  status: z.enum(HOLD_STATUSES).check(z.meta({ description: "The hold's current status." })),
+  captured: points(0, MAX_POINTS, 'Points captured (0 unless captured).'),
+});
+export type HoldItem = z.infer<typeof holdItemSchema>;
+
+/** Points given back per payer (reversals, releases). */
+const givenBackBreakdown = (description: string) => perPayer(z.object({ payer: payerSchema, points: givenBack() })).check(z.meta({ description }));
+
+export const releaseItemSchema = z.object({
+  id: ledgerId(),
+  type: z.literal('release'),
+  hold: ledgerId('Id of the hold released.'),
+  points: points(1, MAX_POINTS, 'Positive: points given back.'),
+  timestamp: timestamp("When it was recorded; the hold's expiresAt when it expired."),
+  breakdown: givenBackBreakdown('Points given back per payer, the newest taken first.'),
+  expired: z.optional(z.literal(true).check(z.meta({ description: 'Only when the hold reached its expiresAt still held.' }))),
+});
+export type ReleaseItem = z.infer<typeof releaseItemSchema>;
 
 export const expireItemSchema = z.object({
   id: ledgerId(),
@@ -60,11 +91,11 @@ export const reversalItemSchema = z.object({
   spend: ledgerId('Id of the spend reversed.'),
   points: points(1, MAX_POINTS, 'Positive: points given back.'),
   timestamp: timestamp('When the reversal was recorded.'),
-  breakdown: perPayer(z.object({ payer: payerSchema, points: givenBack() })).check(z.meta({ description: 'Points given back per payer, in the order given back.' })),
+  breakdown: givenBackBreakdown('Points given back per payer, in the order given back.'),
 });
 export type ReversalItem = z.infer<typeof reversalItemSchema>;
 
-export const ledgerItemSchema = z.discriminatedUnion('type', [addItemSchema, spendItemSchema, expireItemSchema, reversalItemSchema]);
+export const ledgerItemSchema = z.discriminatedUnion('type', [addItemSchema, spendItemSchema, expireItemSchema, reversalItemSchema, holdItemSchema, releaseItemSchema]);
 export type LedgerItem = z.infer<typeof ledgerItemSchema>;
 
 export const ledgerPageSchema = z.object({
@@ -76,6 +107,10 @@ export type LedgerPage = z.infer<typeof ledgerPageSchema>;
 export const balanceSchema = z.record(payerSchema, points(0, MAX_POINTS)).check(z.meta({ maxProperties: MAX_PAYERS_PER_USER }));
 
 const text = (maxLength: number) => z.string().check(z.maxLength(maxLength));
+
+export const balanceDetailSchema = z
+  .record(payerSchema, z.object({ available: points(0, MAX_POINTS), held: points(0, MAX_POINTS), pending: points(0, MAX_POINTS) }))
+  .check(z.meta({ maxProperties: MAX_PAYERS_PER_USER }));
 
 export const problemSchema = z.object({
   type: text(256).check(z.meta({ format: 'uri-reference', description: 'A page that documents the code.' })),
