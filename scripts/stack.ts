@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo/client.js';
 import { ensureTable } from '../lib/dynamo/table.js';
+import { ensureWebhookTable } from '../lib/dynamo/webhooks.js';
 import { useWriteAheadLog } from './sqlite-wal.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,18 +114,19 @@ export async function startDynamo(options: { port?: number; dbPath?: string; qui
   return running;
 }
 
-/** Creates the table in the DynamoDB at `endpoint` if it is missing. */
+/** Creates the tables (the ledger's and the webhooks') in the DynamoDB at `endpoint` if they are missing. */
 export async function prepareTable(endpoint: string, table: string): Promise<void> {
   const client = createClient(endpoint);
   try {
     await ensureTable(client, table);
+    await ensureWebhookTable(client, `${table}-webhooks`);
   } finally {
     client.destroy();
   }
 }
 
-/** Starts the API under serverless-offline; it answers on `port` once ready. */
-export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string> }): Promise<Running> {
+/** Starts the API under serverless-offline (and the webhook deliverer, unless `deliverer` is false); it answers on `port` once ready. */
+export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string>; deliverer?: boolean }): Promise<Running> {
   if (!(await portIsFree(options.port))) throw new Error(`Port ${options.port} is taken; set PORT to a free port`);
   const lambdaPort = await freePort();
   const workFolder = `.esbuild-offline-${options.port}`;
@@ -150,8 +152,9 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
   );
   const url = `http://127.0.0.1:${options.port}`;
   const stopProcess = supervise(child);
+  const deliverer = options.deliverer === false ? undefined : startDeliverer({ dynamoEndpoint: options.dynamoEndpoint, table: options.table, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}), ...(options.env ? { env: options.env } : {}) });
   const stop = async (hard?: boolean) => {
-    await stopProcess(hard);
+    await Promise.all([stopProcess(hard), deliverer?.stop(hard)]);
     rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
   };
   const running = { process: child, url, port: options.port, stop };
@@ -162,4 +165,25 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
     throw error;
   }
   return running;
+}
+
+/**
+ * Starts the local webhook deliverer (scripts/webhooks-deliverer.ts) on the stack's DynamoDB, as
+ * under npm start: IS_OFFLINE set, so http://localhost targets are allowed.
+ */
+export function startDeliverer(options: { dynamoEndpoint: string; table: string; quiet?: boolean; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/webhooks-deliverer.ts')], {
+    cwd: ROOT,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: {
+      ...process.env,
+      ...options.env,
+      IS_OFFLINE: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      TABLE_NAME: options.table,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  return { process: child, url: '', port: 0, stop: supervise(child) };
 }

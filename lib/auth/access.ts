@@ -2,17 +2,24 @@
 // which operation, and with which payer. lib/http/auth.ts applies it to requests.
 import * as z from 'zod/mini';
 import { userIdSchema } from '../domain/schemas/fields.js';
+import type { PayerScope } from '../domain/webhooks/subscriptions.js';
 
 /**
  * Every operation the rules know. lib/http/handler.ts passes a route's operation here, so a route the
  * rules do not know is a compile error, not an open door.
  */
-export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console';
+export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console' | WebhookOperation;
+
+/** SPEC "Webhooks": the routes that manage a payer's subscriptions, not a user's points. */
+export const WEBHOOK_OPERATIONS = ['createWebhook', 'listWebhooks', 'getWebhook', 'deleteWebhook', 'rotateWebhookSecret', 'listWebhookDeliveries', 'retryWebhookDelivery'] as const;
+export type WebhookOperation = (typeof WEBHOOK_OPERATIONS)[number];
+export const isWebhookOperation = (operation: Operation): operation is WebhookOperation => (WEBHOOK_OPERATIONS as readonly string[]).includes(operation);
 
 export const SCOPES = {
   'points:read': 'GET balance and transactions of the user `sub`',
   'points:spend': 'POST spend for the user `sub`',
   'points:earn': 'POST add for any user, only with `payer` equal to the token\'s `payer` claim',
+  'points:events': 'the webhooks of the token\'s `payer`',
   'points:admin': 'every route for every user, reversals included',
 } as const;
 export type Scope = keyof typeof SCOPES;
@@ -40,6 +47,7 @@ const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:re
 /** The scopes each of which allows an operation; none for the public ones (the OpenAPI document lists these). */
 export function scopesFor(operation: Operation): Scope[] {
   if (PUBLIC_OPERATIONS.has(operation)) return [];
+  if (isWebhookOperation(operation)) return ['points:events', 'points:admin'];
   const scope = OPERATION_SCOPE[operation];
   return scope ? [scope, 'points:admin'] : ['points:admin'];
 }
@@ -77,6 +85,17 @@ export function routeAccess(claims: Claims, operation: Operation, pathUserId: st
 export function payerAccess(grant: Grant, bodyPayer: string | undefined): Grant {
   if (!grant.allowed || grant.payer === undefined || grant.payer === bodyPayer) return grant;
   return deny(`The token may only add points for the payer ${JSON.stringify(grant.payer)}, not ${JSON.stringify(bodyPayer)}.`);
+}
+
+/**
+ * Whose webhooks a token manages (SPEC "Webhooks"): points:admin every payer's (and subscriptions
+ * to every event), points:events only its own payer's; without a payer claim, none.
+ */
+export function payerScope(claims: Claims): { allowed: true; scope: PayerScope } | { allowed: false; reason: string } {
+  if (claims.scope.includes('points:admin')) return { allowed: true, scope: { all: true } };
+  if (!claims.scope.includes('points:events')) return { allowed: false, reason: 'Webhooks need the scope points:events (for the token\'s payer) or points:admin.' };
+  if (claims.payer === undefined) return { allowed: false, reason: 'The token has points:events but no payer claim naming whose events it may receive.' };
+  return { allowed: true, scope: { all: false, payer: claims.payer } };
 }
 
 /** Both checks in one: the whole rule, as the property tests state it. */

@@ -92,6 +92,7 @@ function canonicalJson(value: unknown): string {
 }
 
 export interface Request<B, Q> {
+  event: Event;
   userId: string;
   /** Path parameters besides userId (a spend's id). */
   params: Record<string, string | undefined>;
@@ -140,6 +141,6 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
         }
       }
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
-      return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
+      return run({ event, userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
     }));
 }

@@ -5,6 +5,8 @@ import { idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js'
 import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
+import { deliveriesQuerySchema } from './queries/deliveries.js';
+import { createWebhookBodySchema, deliveryPageSchema, rotatedSecretSchema, webhookListSchema, webhookSchema, webhookWithSecretSchema } from '../domain/webhooks/schemas.js';
 import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
 import { SCOPES, scopesFor } from '../auth/access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
@@ -25,6 +27,12 @@ const unavailable = {
 
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
+const queryParameters = (s: z.core.$ZodType) =>
+  Object.entries((schema(s).properties ?? {}) as Record<string, unknown>).map(([name, p]) => ({ name, in: 'query', required: false, schema: p }));
+const webhookId = { name: 'webhookId', in: 'path', required: true, schema: { type: 'string' } };
+const deliveryId = { name: 'deliveryId', in: 'path', required: true, schema: { type: 'string' } };
+const unknownWebhook = problem('Unknown route, or no webhook with this id');
+
 const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<string, unknown>> = {
   add: {
     summary: 'Record a transaction: a positive add opens a lot, a negative one deducts from the payer oldest first',
@@ -44,7 +52,7 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
   },
   transactions: {
     summary: 'The ledger in recorded order',
-    parameters: Object.entries((schema(transactionsQuerySchema).properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
+    parameters: queryParameters(transactionsQuerySchema),
     responses: { 200: { description: 'A page of the ledger', ...json(ledgerPageSchema) } },
   },
   reverse: {
@@ -54,6 +62,44 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
     responses: {
       200: { description: 'The recorded reversal', ...json(reversalItemSchema) },
       404: problem('Unknown route, or no spend with this id for this user'),
+    },
+  },
+  createWebhook: {
+    summary: 'Subscribe a URL to events (Standard Webhooks); the answer carries the signing secret, shown only here',
+    requestBody: { required: true, ...json(createWebhookBodySchema, 'input') },
+    responses: { 201: { description: 'The subscription and its secret', ...json(webhookWithSecretSchema) } },
+  },
+  listWebhooks: {
+    summary: 'The subscriptions the caller may see, without secrets',
+    responses: { 200: { description: 'Subscriptions', ...json(webhookListSchema) } },
+  },
+  getWebhook: {
+    summary: 'One subscription, without its secret',
+    parameters: [webhookId],
+    responses: { 200: { description: 'The subscription', ...json(webhookSchema) }, 404: unknownWebhook },
+  },
+  deleteWebhook: {
+    summary: 'Remove a subscription: nothing more is sent to it',
+    parameters: [webhookId],
+    responses: { 204: { description: 'Removed' }, 404: unknownWebhook },
+  },
+  rotateWebhookSecret: {
+    summary: 'A new signing secret; the previous one keeps signing beside it for 24 hours',
+    parameters: [webhookId],
+    responses: { 200: { description: 'The new secret', ...json(rotatedSecretSchema) }, 404: unknownWebhook },
+  },
+  listWebhookDeliveries: {
+    summary: "A subscription's deliveries, oldest event first",
+    parameters: [webhookId, ...queryParameters(deliveriesQuerySchema)],
+    responses: { 200: { description: 'A page of deliveries', ...json(deliveryPageSchema) }, 404: unknownWebhook },
+  },
+  retryWebhookDelivery: {
+    summary: 'One new attempt of a failed delivery of an enabled subscription',
+    parameters: [webhookId, deliveryId],
+    responses: {
+      202: { description: 'Accepted: the attempt is made at once' },
+      404: problem('Unknown route, webhook or delivery'),
+      409: problem('NOT_RETRYABLE: the delivery is not failed, or the subscription is disabled'),
     },
   },
   openapi: {
