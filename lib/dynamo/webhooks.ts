@@ -86,7 +86,7 @@ const deliveryOf = (item: Item): Delivery => ({
   lastAttemptAt: item.lastAttemptAt ?? null,
   lastStatus: item.lastStatus ?? null,
   dueAt: item.da ?? null,
-  final: item.final === true,
+  final: item.oneShot === true,
 });
 
 /** Runs `work` over `items`, `width` at a time. */
@@ -153,20 +153,34 @@ export class DynamoWebhookStore implements WebhookStore {
   }
 
   async schedule(deliveries: Delivery[]): Promise<Delivery[]> {
-    const written = await inParallel(deliveries, 16, async (d) => {
-      const item = {
-        pk: deliveryPk(d.subscriptionId), sk: d.id, id: d.id, sub: d.subscriptionId, eventId: d.eventId, body: d.body, u: d.userId, q: d.sequence,
-        status: d.status, attempts: d.attempts, da: d.dueAt, dq: shardOf(d.id), final: d.final,
-      };
-      try {
-        await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-        return d;
-      } catch (error) {
-        if (conditionFailed(error)) return undefined; // scheduled before: the same event seen again
-        throw error;
-      }
+    // One (subscription, user) after the other in sequence order, lanes side by side: a sweep
+    // never sees a user's later event before an earlier one of the same batch.
+    const lanes = new Map<string, Delivery[]>();
+    for (const d of [...deliveries].sort((a, b) => a.sequence - b.sequence)) {
+      const lane = `${d.subscriptionId}\n${d.userId}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), d]);
+    }
+    const written = await inParallel([...lanes.values()], 16, async (lane) => {
+      const done: Delivery[] = [];
+      for (const d of lane) if (await this.put(d)) done.push(d);
+      return done;
     });
-    return written.filter((d): d is Delivery => d !== undefined);
+    return written.flat();
+  }
+
+  /** False when the delivery was scheduled before (the same event seen again). */
+  private async put(d: Delivery): Promise<boolean> {
+    const item = {
+      pk: deliveryPk(d.subscriptionId), sk: d.id, id: d.id, sub: d.subscriptionId, eventId: d.eventId, body: d.body, u: d.userId, q: d.sequence,
+      status: d.status, attempts: d.attempts, da: d.dueAt, dq: shardOf(d.id), oneShot: d.final,
+    };
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   async due(now: number, limit: number): Promise<DueRef[]> {
@@ -214,8 +228,8 @@ export class DynamoWebhookStore implements WebhookStore {
         Key: { pk: deliveryPk(d.subscriptionId), sk: d.id },
         ConditionExpression: 'lease = :lease AND #s = :pending',
         UpdateExpression: pending
-          ? 'SET attempts = :a, lastAttemptAt = :at, lastStatus = :ls, da = :da, final = :f REMOVE lease'
-          : 'SET attempts = :a, lastAttemptAt = :at, lastStatus = :ls, #s = :s, final = :f REMOVE lease, da, dq',
+          ? 'SET attempts = :a, lastAttemptAt = :at, lastStatus = :ls, da = :da, oneShot = :f REMOVE lease'
+          : 'SET attempts = :a, lastAttemptAt = :at, lastStatus = :ls, #s = :s, oneShot = :f REMOVE lease, da, dq',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: {
           ':lease': lease, ':pending': 'pending', ':a': d.attempts, ':at': d.lastAttemptAt, ':ls': d.lastStatus, ':f': d.final,
@@ -288,7 +302,7 @@ export class DynamoWebhookStore implements WebhookStore {
         TableName: this.table,
         Key: { pk: deliveryPk(subscriptionId), sk: id },
         ConditionExpression: '#s = :failed',
-        UpdateExpression: 'SET #s = :pending, da = :now, dq = :q, final = :t',
+        UpdateExpression: 'SET #s = :pending, da = :now, dq = :q, oneShot = :t',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':failed': 'failed', ':pending': 'pending', ':now': now, ':q': shardOf(id), ':t': true },
       }));

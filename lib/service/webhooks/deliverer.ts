@@ -33,6 +33,8 @@ export class Deliverer {
   private readonly inFlight = new Map<string, number>();
   private readonly lanes = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** Due deliveries of a lane whose attempt is in flight, lowest sequence first. */
+  private readonly waiting = new Map<string, DueRef[]>();
   private readonly perSubscription: number;
   private readonly total: number;
   /** Long enough for an attempt and its bookkeeping; an attempt that dies is due again after it. */
@@ -60,23 +62,38 @@ export class Deliverer {
     let started = 0;
     for (const ref of ordered) {
       const lane = `${ref.subscriptionId}\n${ref.userId}`;
+      if (this.lanes.has(lane)) {
+        // Next in its lane once the attempt in flight ends, without waiting for a sweep.
+        const queue = this.waiting.get(lane) ?? [];
+        if (!queue.some((r) => r.id === ref.id)) queue.push(ref);
+        this.waiting.set(lane, queue);
+        continue;
+      }
       const busy = this.inFlight.get(ref.subscriptionId) ?? 0;
-      if (this.lanes.has(lane) || busy >= this.perSubscription || this.running.size >= this.total) continue;
+      if (busy >= this.perSubscription || this.running.size >= this.total) continue;
       this.lanes.add(lane);
       this.inFlight.set(ref.subscriptionId, busy + 1);
-      const attempt = this.attempt(ref.subscriptionId, ref.id)
-        .catch((error) => console.error(`webhook delivery ${ref.id}: ${(error as Error).message}`))
-        .finally(() => {
-          this.lanes.delete(lane);
-          const left = (this.inFlight.get(ref.subscriptionId) ?? 1) - 1;
-          if (left > 0) this.inFlight.set(ref.subscriptionId, left);
-          else this.inFlight.delete(ref.subscriptionId);
-          this.running.delete(attempt);
-        });
-      this.running.add(attempt);
+      this.launch(lane, ref);
       started++;
     }
     return started;
+  }
+
+  /** Attempts `ref`, then the lane's next waiting delivery in the same slot, until none waits. */
+  private launch(lane: string, ref: DueRef): void {
+    const attempt = this.attempt(ref.subscriptionId, ref.id)
+      .catch((error) => console.error(`webhook delivery ${ref.id}: ${(error as Error).message}`))
+      .finally(() => {
+        this.running.delete(attempt);
+        const next = this.waiting.get(lane)?.shift();
+        if (next) return this.launch(lane, next);
+        this.waiting.delete(lane);
+        this.lanes.delete(lane);
+        const left = (this.inFlight.get(ref.subscriptionId) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(ref.subscriptionId, left);
+        else this.inFlight.delete(ref.subscriptionId);
+      });
+    this.running.add(attempt);
   }
 
   /** Waits for every attempt in flight. */
