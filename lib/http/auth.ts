@@ -60,7 +60,7 @@ export function access(operation: Operation): middy.MiddlewareObj<Event, APIGate
       const claims = await caller(event, verify);
       // The request's log line names the caller (lib/telemetry/telemetry.ts).
       if (claims.sub !== undefined) (request.context as { caller?: Caller }).caller = { sub: claims.sub };
-      const grant = routeAccess(claims, operation, pathUserId);
+      const grant = routeAccess(claims, operation, pathUserId, event.queryStringParameters?.payer);
       if (!grant.allowed) throw new ApiError('FORBIDDEN', grant.reason);
       grants.set(event, grant);
     },

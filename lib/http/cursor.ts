@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../domain/errors.js';
 
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
+export const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
 
 export function encodeCursor(userId: string, afterSeq: number): string {
   const payload = Buffer.from(JSON.stringify([userId, afterSeq])).toString('base64url');

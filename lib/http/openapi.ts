@@ -5,6 +5,9 @@ import { idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js'
 import { reverseBodySchema } from '../domain/schemas/reverse.js';
 import { spendBodySchema } from '../domain/schemas/spend.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
+import { eventsQuerySchema, statementsQuerySchema } from './queries/events.js';
+import { feedPageSchema } from '../domain/events.js';
+import { statementSchema } from '../domain/statement.js';
 import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
 import { SCOPES, scopesFor } from '../auth/access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
@@ -22,6 +25,12 @@ const unavailable = {
   ...problem('The database is unavailable: SERVICE_UNAVAILABLE (nothing was applied) or, for a write, OUTCOME_UNKNOWN (retry with the same Idempotency-Key to learn the outcome)'),
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
 };
+
+/** A query schema's properties as query parameters, required as the schema says. */
+function queryParameters(query: z.core.$ZodType) {
+  const { properties = {}, required = [] } = schema(query) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.includes(name), schema: s }));
+}
 
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
@@ -44,7 +53,7 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
   },
   transactions: {
     summary: 'The ledger in recorded order',
-    parameters: Object.entries((schema(transactionsQuerySchema).properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
+    parameters: queryParameters(transactionsQuerySchema),
     responses: { 200: { description: 'A page of the ledger', ...json(ledgerPageSchema) } },
   },
   reverse: {
@@ -55,6 +64,16 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
       200: { description: 'The recorded reversal', ...json(reversalItemSchema) },
       404: problem('Unknown route, or no spend with this id for this user'),
     },
+  },
+  events: {
+    summary: "A page of a payer's events, from every user: each user's in sequence order; nextCursor resumes exactly after the page",
+    parameters: queryParameters(eventsQuerySchema),
+    responses: { 200: { description: "A page of the payer's feed", ...json(feedPageSchema) } },
+  },
+  statements: {
+    summary: "A payer's statement: per UTC day and in total, the points added, deducted, spent, reversed, expired, held and released, and outstanding over all time",
+    parameters: queryParameters(statementsQuerySchema),
+    responses: { 200: { description: 'The statement', ...json(statementSchema) } },
   },
   openapi: {
     summary: 'This document',

@@ -6,7 +6,7 @@ export interface Route {
   method: 'GET' | 'POST';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | PageOperation;
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'events' | 'statements' | PageOperation;
 }
 
 const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
@@ -29,6 +29,8 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('GET', 'balance'),
   ...userRoutes('GET', 'transactions'),
   ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
+  { method: 'GET', path: '/events', operation: 'events' },
+  { method: 'GET', path: '/statements', operation: 'statements' },
   { method: 'GET', path: '/openapi.json', operation: 'openapi' },
   ...pageRoutes('docs'),
   ...pageRoutes('console'),
