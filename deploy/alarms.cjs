@@ -69,6 +69,19 @@ module.exports = async ({ resolveVariable }) => {
     TableSystemErrorsAlarm: alarm('DynamoDB failed requests of the points table (SystemErrors)', tableSum('SystemErrors')),
     TableThrottledRequestsAlarm: alarm('DynamoDB throttled requests to the points table', tableSum('ThrottledRequests')),
   };
+  if (functions.includes('stream')) {
+    // The oldest record the stream consumer works on: past 5 minutes it is falling behind (the
+    // stream keeps records 24 hours; docs/events.md "When it falls behind").
+    resources.StreamIteratorAgeAlarm = alarm('The stream consumer is more than 5 minutes behind the table (IteratorAge)', {
+      ...single('AWS/Lambda', 'IteratorAge', { FunctionName: { Ref: functionLogicalId('stream') } }),
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+    });
+    resources.StreamFailureQueueAlarm = alarm('The stream consumer set records aside to its on-failure queue', {
+      ...single('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: { 'Fn::GetAtt': ['StreamFailureQueue', 'QueueName'] } }),
+      Statistic: 'Maximum',
+    });
+  }
   for (const name of functions) {
     const id = functionLogicalId(name);
     const dimensions = { FunctionName: { Ref: id } };

@@ -2,10 +2,12 @@
 // request (the SDK client keeps its connections warm between invocations). Marked pure so that a
 // function's bundle keeps only what it uses.
 import { createClient } from './dynamo/client.js';
+import { DynamoEventStore } from './dynamo/event-store.js';
 import { DynamoStore } from './dynamo/store.js';
 import { DynamoWebhookStore } from './dynamo/webhooks.js';
 import { parseRetrySchedule } from './domain/webhooks/schedule.js';
 import { targetMode } from './domain/webhooks/targets.js';
+import { EventsService } from './service/events.js';
 import { PointsService } from './service/service.js';
 import { Deliverer } from './service/webhooks/deliverer.js';
 import { WebhookService } from './service/webhooks/subscriptions.js';
@@ -13,8 +15,9 @@ import { WebhookService } from './service/webhooks/subscriptions.js';
 const client = createClient();
 
 export const service = /* @__PURE__ */ new PointsService(new DynamoStore(client));
+export const events = /* @__PURE__ */ new EventsService(new DynamoEventStore(client));
 
-const webhookStore = /* @__PURE__ */ new DynamoWebhookStore(client);
+export const webhookStore = /* @__PURE__ */ new DynamoWebhookStore(client);
 
 export const webhooks = /* @__PURE__ */ new WebhookService(webhookStore, targetMode(process.env));
 

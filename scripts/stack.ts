@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo/client.js';
+import { eventsTableName } from '../lib/dynamo/events-table.js';
 import { ensureTable } from '../lib/dynamo/table.js';
 import { ensureWebhookTable } from '../lib/dynamo/webhooks.js';
 import { useWriteAheadLog } from './sqlite-wal.js';
@@ -125,8 +126,35 @@ export async function prepareTable(endpoint: string, table: string): Promise<voi
   }
 }
 
-/** Starts the API under serverless-offline (and the webhook deliverer, unless `deliverer` is false); it answers on `port` once ready. */
-export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string>; deliverer?: boolean }): Promise<Running> {
+/**
+ * Starts the local stream feeder (scripts/stream-feeder.ts): the table's stream into the stream
+ * consumer, as Lambda's event source mapping does on AWS. `env` may set STREAM_ENDPOINT,
+ * FEEDER_POLL_MS, FEEDER_BATCH_SIZE.
+ */
+export function startFeeder(options: { dynamoEndpoint: string; table: string; quiet?: boolean; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/stream-feeder.ts')], {
+    cwd: ROOT,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: {
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      ...process.env,
+      ...options.env,
+      DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      TABLE_NAME: options.table,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Local, as serverless-offline tells its functions: webhooks may go to http://localhost.
+      IS_OFFLINE: 'true',
+    },
+  });
+  return { process: child, url: options.dynamoEndpoint, port: 0, stop: supervise(child) };
+}
+
+/**
+ * Starts the API under serverless-offline, the stream feeder (unless `feeder` is false) and the
+ * webhook deliverer (unless `deliverer` is false); it answers on `port` once ready.
+ */
+export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string>; feeder?: boolean; deliverer?: boolean }): Promise<Running> {
   if (!(await portIsFree(options.port))) throw new Error(`Port ${options.port} is taken; set PORT to a free port`);
   const lambdaPort = await freePort();
   const workFolder = `.esbuild-offline-${options.port}`;
@@ -144,6 +172,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
         LAMBDA_PORT: String(lambdaPort),
         DYNAMODB_ENDPOINT: options.dynamoEndpoint,
         TABLE_NAME: options.table,
+        EVENTS_TABLE_NAME: eventsTableName(options.table),
         ESBUILD_WORK_FOLDER: workFolder,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         SLS_TELEMETRY_DISABLED: '1',
@@ -152,9 +181,12 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
   );
   const url = `http://127.0.0.1:${options.port}`;
   const stopProcess = supervise(child);
-  const deliverer = options.deliverer === false ? undefined : startDeliverer({ dynamoEndpoint: options.dynamoEndpoint, table: options.table, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}), ...(options.env ? { env: options.env } : {}) });
+  // Both get the API's settings: the feeder's webhook projection attempts deliveries at once.
+  const helperOptions = { dynamoEndpoint: options.dynamoEndpoint, table: options.table, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}), ...(options.env ? { env: options.env } : {}) };
+  const feeder = options.feeder === false ? undefined : startFeeder(helperOptions);
+  const deliverer = options.deliverer === false ? undefined : startDeliverer(helperOptions);
   const stop = async (hard?: boolean) => {
-    await Promise.all([stopProcess(hard), deliverer?.stop(hard)]);
+    await Promise.all([stopProcess(hard), feeder?.stop(hard), deliverer?.stop(hard)]);
     rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
   };
   const running = { process: child, url, port: options.port, stop };

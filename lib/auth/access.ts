@@ -8,7 +8,11 @@ import type { PayerScope } from '../domain/webhooks/subscriptions.js';
  * Every operation the rules know. lib/http/handler.ts passes a route's operation here, so a route the
  * rules do not know is a compile error, not an open door.
  */
-export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console' | WebhookOperation;
+export type Operation = 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'docs' | 'console' | PayerOperation | WebhookOperation;
+
+/** Operations on a payer (its `payer` query parameter), not on a user. */
+export type PayerOperation = 'events' | 'statements';
+export const PAYER_OPERATIONS: ReadonlySet<Operation> = new Set<PayerOperation>(['events', 'statements']);
 
 /** SPEC "Webhooks": the routes that manage a payer's subscriptions, not a user's points. */
 export const WEBHOOK_OPERATIONS = ['createWebhook', 'listWebhooks', 'getWebhook', 'deleteWebhook', 'rotateWebhookSecret', 'listWebhookDeliveries', 'retryWebhookDelivery'] as const;
@@ -19,7 +23,7 @@ export const SCOPES = {
   'points:read': 'GET balance and transactions of the user `sub`',
   'points:spend': 'POST spend for the user `sub`',
   'points:earn': 'POST add for any user, only with `payer` equal to the token\'s `payer` claim',
-  'points:events': 'the webhooks of the token\'s `payer`',
+  'points:events': 'GET /events and GET /statements for the token\'s `payer` claim, and that payer\'s webhooks',
   'points:admin': 'every route for every user, reversals included',
 } as const;
 export type Scope = keyof typeof SCOPES;
@@ -42,7 +46,14 @@ export const PUBLIC_OPERATIONS: ReadonlySet<Operation> = new Set(['openapi', 'do
  * The scope that grants an operation short of points:admin: on the caller's own user, or for
  * points:earn on any user (with the token's payer). Operations missing here need points:admin.
  */
-const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = { balance: 'points:read', transactions: 'points:read', spend: 'points:spend', add: 'points:earn' };
+const OPERATION_SCOPE: Partial<Record<Operation, Scope>> = {
+  balance: 'points:read',
+  transactions: 'points:read',
+  spend: 'points:spend',
+  add: 'points:earn',
+  events: 'points:events',
+  statements: 'points:events',
+};
 
 /** The scopes each of which allows an operation; none for the public ones (the OpenAPI document lists these). */
 export function scopesFor(operation: Operation): Scope[] {
@@ -62,8 +73,9 @@ const deny = (reason: string): Grant => ({ allowed: false, reason });
  * What a token may do on a route, before the body is read: the user it acts on (the path's
  * user, or `sub` on a bare route) and, for a partner's add, the payer the body must name.
  */
-export function routeAccess(claims: Claims, operation: Operation, pathUserId: string | undefined): Grant {
+export function routeAccess(claims: Claims, operation: Operation, pathUserId: string | undefined, queryPayer?: string): Grant {
   if (PUBLIC_OPERATIONS.has(operation)) return { allowed: true, userId: pathUserId ?? 'default' };
+  if (PAYER_OPERATIONS.has(operation)) return payerRouteAccess(claims, operation, queryPayer);
   const target = pathUserId ?? claims.sub;
   if (target === undefined || (pathUserId === undefined && !userIdSchema.safeParse(target).success)) {
     return deny('The token names no user (its sub is not a userId) for a route without /users/{userId}.');
@@ -79,6 +91,19 @@ export function routeAccess(claims: Claims, operation: Operation, pathUserId: st
   }
   if (target !== claims.sub) return deny(`The token may only act on its own user (${claims.sub ?? 'none'}), not on ${target}.`);
   return { allowed: true, userId: target };
+}
+
+/**
+ * A payer's feed or statement: points:admin any payer, points:events the token's own. A missing
+ * `payer` passes here, to be refused as invalid input (400) by the query's schema.
+ */
+function payerRouteAccess(claims: Claims, operation: Operation, queryPayer: string | undefined): Grant {
+  const allowed: Grant = { allowed: true, userId: 'default' };
+  if (claims.scope.includes('points:admin')) return allowed;
+  if (!claims.scope.includes('points:events')) return deny(`The operation ${operation} needs the scope points:events.`);
+  if (claims.payer === undefined) return deny('The token has points:events but no payer claim naming whose events it may read.');
+  if (queryPayer !== undefined && queryPayer !== claims.payer) return deny(`The token may only read the events of the payer ${JSON.stringify(claims.payer)}, not ${JSON.stringify(queryPayer)}.`);
+  return allowed;
 }
 
 /** Once the body is valid: a partner may only move the points of the payer its token names. */
@@ -99,6 +124,6 @@ export function payerScope(claims: Claims): { allowed: true; scope: PayerScope }
 }
 
 /** Both checks in one: the whole rule, as the property tests state it. */
-export function authorize(claims: Claims, request: { operation: Operation; pathUserId?: string; bodyPayer?: string }): Grant {
-  return payerAccess(routeAccess(claims, request.operation, request.pathUserId), request.bodyPayer);
+export function authorize(claims: Claims, request: { operation: Operation; pathUserId?: string; bodyPayer?: string; queryPayer?: string }): Grant {
+  return payerAccess(routeAccess(claims, request.operation, request.pathUserId, request.queryPayer), request.bodyPayer);
 }

@@ -64,14 +64,14 @@ export function access(operation: Operation): middy.MiddlewareObj<Event, APIGate
       // The request's log line names the caller (lib/telemetry/telemetry.ts).
       if (claims.sub !== undefined) (request.context as { caller?: Caller }).caller = { sub: claims.sub };
       if (isWebhookOperation(operation)) {
-        // A payer's routes: no user to act on.
+        // A payer's subscriptions: no user to act on.
         const granted = payerScope(claims);
         if (!granted.allowed) throw new ApiError('FORBIDDEN', granted.reason);
         grants.set(event, { allowed: true, userId: 'default' });
         payerScopes.set(event, granted.scope);
         return;
       }
-      const grant = routeAccess(claims, operation, pathUserId);
+      const grant = routeAccess(claims, operation, pathUserId, event.queryStringParameters?.payer);
       if (!grant.allowed) throw new ApiError('FORBIDDEN', grant.reason);
       grants.set(event, grant);
     },

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../domain/errors.js';
 
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
+export const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
 
 /** A cursor continuing after `after` (a sequence number, or a key) in the listing `owner` names. */
 export function encodeCursor(owner: string, after: number | string): string {

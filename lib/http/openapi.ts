@@ -7,6 +7,9 @@ import { spendBodySchema } from '../domain/schemas/spend.js';
 import { transactionsQuerySchema } from './queries/transactions.js';
 import { deliveriesQuerySchema } from './queries/deliveries.js';
 import { createWebhookBodySchema, deliveryPageSchema, rotatedSecretSchema, webhookListSchema, webhookSchema, webhookWithSecretSchema } from '../domain/webhooks/schemas.js';
+import { eventsQuerySchema, statementsQuerySchema } from './queries/events.js';
+import { feedPageSchema } from '../domain/events.js';
+import { statementSchema } from '../domain/statement.js';
 import { addItemSchema, balanceSchema, breakdownSchema, ledgerPageSchema, problemSchema, reversalItemSchema } from '../domain/schemas/responses.js';
 import { SCOPES, scopesFor } from '../auth/access.js';
 import { ROUTES, isApiRoute, isPageRoute, type PageOperation, type Route } from './routes.js';
@@ -25,10 +28,14 @@ const unavailable = {
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
 };
 
+/** A query schema's properties as query parameters, required as the schema says. */
+function queryParameters(query: z.core.$ZodType) {
+  const { properties = {}, required = [] } = schema(query) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.includes(name), schema: s }));
+}
+
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 
-const queryParameters = (s: z.core.$ZodType) =>
-  Object.entries((schema(s).properties ?? {}) as Record<string, unknown>).map(([name, p]) => ({ name, in: 'query', required: false, schema: p }));
 const webhookId = { name: 'webhookId', in: 'path', required: true, schema: { type: 'string' } };
 const deliveryId = { name: 'deliveryId', in: 'path', required: true, schema: { type: 'string' } };
 const unknownWebhook = problem('Unknown route, or no webhook with this id');
@@ -101,6 +108,16 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Record<stri
       404: problem('Unknown route, webhook or delivery'),
       409: problem('NOT_RETRYABLE: the delivery is not failed, or the subscription is disabled'),
     },
+  },
+  events: {
+    summary: "A page of a payer's events, from every user: each user's in sequence order; nextCursor resumes exactly after the page",
+    parameters: queryParameters(eventsQuerySchema),
+    responses: { 200: { description: "A page of the payer's feed", ...json(feedPageSchema) } },
+  },
+  statements: {
+    summary: "A payer's statement: per UTC day and in total, the points added, deducted, spent, reversed, expired, held and released, and outstanding over all time",
+    parameters: queryParameters(statementsQuerySchema),
+    responses: { 200: { description: 'The statement', ...json(statementSchema) } },
   },
   openapi: {
     summary: 'This document',

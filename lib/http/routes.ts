@@ -8,7 +8,7 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway path template. */
   path: string;
-  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | PageOperation | WebhookOperation;
+  operation: 'add' | 'spend' | 'balance' | 'transactions' | 'reverse' | 'openapi' | 'events' | 'statements' | PageOperation | WebhookOperation;
 }
 
 const userRoutes = (method: Route['method'], operation: Route['operation'], path: string = operation): Route[] => [
@@ -31,6 +31,8 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes('GET', 'balance'),
   ...userRoutes('GET', 'transactions'),
   ...userRoutes('POST', 'reverse', 'spends/{spendId}/reverse'),
+  { method: 'GET', path: '/events', operation: 'events' },
+  { method: 'GET', path: '/statements', operation: 'statements' },
   { method: 'POST', path: '/webhooks', operation: 'createWebhook' },
   { method: 'GET', path: '/webhooks', operation: 'listWebhooks' },
   { method: 'GET', path: '/webhooks/{webhookId}', operation: 'getWebhook' },

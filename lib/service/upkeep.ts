@@ -20,13 +20,14 @@ import { commitUpkeep } from './outcome.js';
 import { expireRecord } from '../domain/records.js';
 import { MAX_TRANSACTION_ITEMS, type Commit } from '../domain/commit.js';
 import { ConflictError, lotsMismatch, type Store } from './store.js';
+import { instantOfMs } from '../domain/timestamp.js';
 
 /** Expired lots recorded per transaction: each is its lot's update and its expire record. */
 const EXPIRE_BATCH = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
 
 export const isDue = (account: Account, nowKey: string) => account.nextExpiry !== undefined && account.nextExpiry <= nowKey;
 
-async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending): Promise<Commit> {
+async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending, at: string): Promise<Commit> {
   const { left, payer, spend } = pending;
   const room = MAX_TRANSACTION_ITEMS - (spend ? 2 : 1);
   // Only this step's lots are read: the oldest open ones, as many as one transaction holds.
@@ -40,13 +41,14 @@ async function consumeStep(store: Store, userId: string, account: Account, pendi
   return {
     userId,
     expectVersion: account.version,
+    at,
     account: { pending: next },
     lots: batch.map(({ lot, take }) => ({ seq: lot.seq, remaining: lot.remaining - take })),
     chunks: spend ? [{ spendSeq: spend.seq, chunk: spend.chunk, start: spend.start, takes: batch }] : [],
   };
 }
 
-async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending): Promise<Commit> {
+async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending, recordedAt: string): Promise<Commit> {
   const { spend, lo, hi, at, nextSeq, chunk } = pending.reverse;
   // Only this step's share of the takes is read: two chunks back from the one holding hi − 1
   // hold at least a transaction's worth of lots (or reach lo).
@@ -58,18 +60,20 @@ async function reverseStep(store: Store, userId: string, account: Account, pendi
   return {
     userId,
     expectVersion: account.version,
+    at: recordedAt,
     account: { pending: newHi > lo ? { reverse: { ...pending.reverse, hi: newHi, nextSeq: nextSeq + writes.records.length, chunk: next?.chunk ?? gives.at(-1)!.chunk } } : null },
     ...writes,
   };
 }
 
-/** Finishes the account's pending work; returns the account after it. */
-export async function rollForward(store: Store, userId: string, account: Account, onStep: () => void = () => {}): Promise<Account> {
+/** Finishes the account's pending work; returns the account after it. `now`: the service clock (epoch ms). */
+export async function rollForward(store: Store, userId: string, account: Account, now: () => number, onStep: () => void = () => {}): Promise<Account> {
   let current = account;
   while (current.pending) {
     const pending = current.pending;
     try {
-      const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending) : await consumeStep(store, userId, current, pending);
+      const at = instantOfMs(now()).utc;
+      const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending, at) : await consumeStep(store, userId, current, pending, at);
       await commitUpkeep(store, commit);
       onStep();
       const { pending: next } = commit.account;
@@ -82,8 +86,9 @@ export async function rollForward(store: Store, userId: string, account: Account
   return current;
 }
 
-/** Records every lot expired at `nowKey`, earliest expiry first, a batch per transaction. */
-export async function expireDue(store: Store, userId: string, account: Account, nowKey: string): Promise<Account> {
+/** Records every lot expired at `now` (epoch ms), earliest expiry first, a batch per transaction. */
+export async function expireDue(store: Store, userId: string, account: Account, now: number): Promise<Account> {
+  const { utc: at, sortKey: nowKey } = instantOfMs(now);
   let current = account;
   while (isDue(current, nowKey)) {
     const lots = await store.expiringLots(userId, EXPIRE_BATCH + 1);
@@ -95,6 +100,7 @@ export async function expireDue(store: Store, userId: string, account: Account, 
     const commit: Commit = {
       userId,
       expectVersion: current.version,
+      at,
       account: { seq: current.seq + due.length, total: current.total - sumTakes(taken), balances: debitBreakdown(current.balances, breakdownOf(taken)), pending: null, nextExpiry },
       records,
       lots: due.map((lot) => ({ seq: lot.seq, remaining: 0 })),

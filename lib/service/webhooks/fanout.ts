@@ -3,6 +3,7 @@
 // record seen twice names the same deliveries, which are written once.
 import type { PointsEvent } from '../../domain/events.js';
 import { matches, newDelivery } from '../../domain/webhooks/subscriptions.js';
+import type { Projection } from '../events.js';
 import type { Deliverer } from './deliverer.js';
 import type { WebhookStore } from './store.js';
 
@@ -14,12 +15,11 @@ export async function scheduleDeliveries(store: WebhookStore, events: readonly P
 }
 
 /**
- * Schedules, then starts the first attempt at once (healthy lag stays low). The attempts run on;
- * the caller does not wait for them, so a slow endpoint never holds up the stream. Should the
- * process end first, the lease runs out and the deliverer's sweep makes the attempt.
+ * The projection the stream consumer runs (functions/stream.ts): schedules, then starts the first
+ * attempts at once so healthy lag stays low. It does not wait for them, so a slow endpoint never
+ * holds up the stream; should the process end first, the lease runs out and a sweep makes the attempt.
  */
-export async function fanOut(store: WebhookStore, deliverer: Deliverer, events: readonly PointsEvent[]): Promise<number> {
+export const webhookProjection = (store: WebhookStore, deliverer: Deliverer): Projection => async (_record, events) => {
   const scheduled = await scheduleDeliveries(store, events);
   deliverer.start(scheduled.map((d) => ({ subscriptionId: d.subscriptionId, id: d.id, dueAt: d.dueAt ?? 0, userId: d.userId, sequence: d.sequence })));
-  return scheduled.length;
-}
+};
