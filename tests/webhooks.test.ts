@@ -3,7 +3,7 @@
 // same projection the stream consumer runs; the stack's own deliverer process sends them.
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../lib/domain/events.js';
-import { call, newUser } from './support/http.js';
+import { add, call, newUser, spend } from './support/http.js';
 import { eventually, startReceiver, type Receiver } from './support/receiver.js';
 import { addRecord, publish, spendRecord, webhookStore } from './support/webhooks.js';
 
@@ -88,7 +88,56 @@ describe('subscriptions', () => {
   });
 });
 
+/** Every event of the payer's feed (GET /events), following cursors until a page comes back empty. */
+async function feed(p: string): Promise<any[]> {
+  const items: any[] = [];
+  let cursor = '';
+  for (;;) {
+    const page = await call('GET', `/events?payer=${encodeURIComponent(p)}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    expect(page.status, page.text).toBe(200);
+    items.push(...page.body.items);
+    cursor = page.body.nextCursor;
+    if (!page.body.hasMore) return items;
+  }
+}
+
 describe('delivery', () => {
+  it('end to end: every event of a random workload over the API reaches every matching subscription, and no other', async () => {
+    const [dannon, unilever] = [payer('DANNON'), payer('UNILEVER')];
+    const receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    cleanup.push(...receivers.map((r) => () => r.close()));
+    const [all, spentOnly, other] = receivers as [Receiver, Receiver, Receiver];
+    await subscribe(all, { payer: dannon });
+    await subscribe(spentOnly, { payer: dannon, types: ['points.spent'] });
+    await subscribe(other, { payer: payer('OTHER') });
+    const users = [newUser('we'), newUser('we')];
+    await Promise.all(
+      users.map(async (user) => {
+        for (let i = 0; i < 10; i++) {
+          const roll = Math.random();
+          if (roll < 0.6) expect((await add(user, Math.random() < 0.5 ? dannon : unilever, 1 + Math.floor(Math.random() * 50), new Date().toISOString())).status).toBe(200);
+          else await spend(user, 1 + Math.floor(Math.random() * 30)); // refused when short: no event
+        }
+      }),
+    );
+    // What the event pipeline recorded for the payer (its feed) is what the subscription must get.
+    const expected = await eventually(async () => {
+      const events = await feed(dannon);
+      const ledgerItems = (await Promise.all(users.map((u) => call('GET', `/users/${u}/transactions?limit=1000`)))).flatMap((page) => page.body.items);
+      const parts = ledgerItems.filter((item: any) => item.payer === dannon || (item.breakdown ?? []).some((b: any) => b.payer === dannon)).length;
+      return events.length === parts && events;
+    }, 30_000, 'the feed');
+    await eventually(() => new Set(all.delivered().map((d) => d.id)).size >= expected.length, 30_000, 'deliveries');
+    await eventually(() => new Set(spentOnly.delivered().map((d) => d.id)).size >= expected.filter((e) => e.type === 'points.spent').length, 30_000, 'spent deliveries');
+    const byId = (r: Receiver) => new Map(r.delivered().map((d) => [d.id, d.event]));
+    expect([...byId(all).keys()].sort()).toEqual(expected.map((e) => e.id).sort());
+    for (const event of expected) expect(byId(all).get(event.id)).toEqual(event);
+    expect([...byId(spentOnly).keys()].sort()).toEqual(expected.filter((e) => e.type === 'points.spent').map((e) => e.id).sort());
+    expect([...all.received, ...spentOnly.received].every((r) => r.verified)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(other.received).toEqual([]);
+  });
+
   it('sends every event to every matching subscription, signed, and nothing to the others', async () => {
     const [dannon, unilever] = [payer('DANNON'), payer('UNILEVER')];
     const receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
