@@ -82,6 +82,23 @@ module.exports = async ({ resolveVariable }) => {
       Statistic: 'Maximum',
     });
   }
+  if (functions.includes('deliver')) {
+    // Webhooks (docs/webhooks.md "Operators"): Powertools publishes them in the functions'
+    // namespace with the dimension service.
+    const service = { service: `points-${await resolveVariable('sls:stage')}` };
+    resources.WebhookFailuresAlarm = alarm('10 or more webhook deliveries ended failed within 5 minutes (a partner endpoint is down, or sending is broken)', {
+      ...single('Points', 'WebhookFailed', service),
+      Threshold: 10,
+    });
+    // The deliverer sweeps every second: a due delivery waiting 5 minutes means it is not running or
+    // not keeping up. No data at all is as bad (the deliverer publishes this at every sweep).
+    resources.WebhookOldestDueAlarm = alarm('A webhook delivery has been due for more than 5 minutes (the deliverer is behind or not running)', {
+      ...single('Points', 'WebhookOldestDueAge', service),
+      Statistic: 'Maximum',
+      Threshold: 300,
+      TreatMissingData: 'breaching',
+    });
+  }
   for (const name of functions) {
     const id = functionLogicalId(name);
     const dimensions = { FunctionName: { Ref: id } };

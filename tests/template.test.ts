@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../lib/dynamo/table.js';
+import { webhookTableDefinition } from '../lib/dynamo/webhooks.js';
 import { ROUTES } from '../lib/http/routes.js';
 import { ROOT } from '../scripts/stack.js';
 import { readZipEntry } from './support/zip.js';
@@ -58,7 +59,8 @@ describe('serverless package', () => {
   it('grants only the DynamoDB actions the store uses, only on the table and its indexes', () => {
     const [role] = ofType('AWS::IAM::Role');
     const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')));
+    // The webhooks table has its own statement (the next test).
+    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')) && !JSON.stringify(s.Resource).includes('WebhooksTable'));
     expect(dynamo).toHaveLength(1);
     // GetItem/BatchGetItem (account, idempotency), Query (lots, ledger), PutItem (refusals),
     // UpdateItem and PutItem inside TransactWriteItems. No Scan, no DeleteItem, no table admin.
@@ -67,15 +69,33 @@ describe('serverless package', () => {
     expect(dynamo[0].Resource).toEqual([tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }]);
     // Everything else is the functions' own log groups: metrics travel in the logs (EMF), so
     // no cloudwatch:PutMetricData, and nothing on "*".
-    const others = statements.filter((s: any) => s !== dynamo[0]);
+    const others = statements.filter((s: any) => !s.Action.some((a: string) => a.startsWith('dynamodb:')));
     expect(others.flatMap((s: any) => s.Action).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:TagResource']);
     for (const s of others) for (const r of s.Resource) expect(r['Fn::Sub']).toMatch(/:log-group:\/aws\/lambda\/points-dev\*:/);
     expect(ofType('AWS::IAM::Role')).toHaveLength(1);
   });
 
+  it('declares the webhooks table as the deliverer creates it locally, and grants on it only what lib/dynamo/webhooks.ts sends', () => {
+    const table = resources.WebhooksTable!;
+    const expected = webhookTableDefinition('ignored');
+    expect(table.Properties.BillingMode).toBe(expected.BillingMode);
+    expect(table.Properties.AttributeDefinitions).toEqual(expected.AttributeDefinitions);
+    expect(table.Properties.KeySchema).toEqual(expected.KeySchema);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(expected.GlobalSecondaryIndexes);
+    expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const [role] = ofType('AWS::IAM::Role');
+    const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const [webhooks, ...more] = statements.filter((s: any) => JSON.stringify(s.Resource).includes('WebhooksTable'));
+    expect(more).toEqual([]);
+    expect([...webhooks.Action].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const arn = { 'Fn::GetAtt': ['WebhooksTable', 'Arn'] };
+    expect(webhooks.Resource).toEqual([arn, { 'Fn::Join': ['/', [arn, 'index', '*']] }]);
+  });
+
   it('gives every function the table name and a bundle of its own', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 1);
+    // Every route's function, the catch-all, and the webhook deliverer (scheduled).
+    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 2);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.TABLE_NAME).toBe('points-dev');
     }

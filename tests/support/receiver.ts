@@ -83,7 +83,7 @@ export async function startReceiver(behave: (n: number, id: string) => Behaviour
 }
 
 /** Polls until `check` holds (or throws after `timeoutMs`). */
-export async function eventually<T>(check: () => T | false | undefined | Promise<T | false | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | false | undefined | null | Promise<T | false | undefined | null>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

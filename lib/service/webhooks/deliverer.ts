@@ -33,6 +33,8 @@ export class Deliverer {
   private readonly inFlight = new Map<string, number>();
   private readonly lanes = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** Subscriptions whose last attempt here did not deliver: left to the sweeps, never attempted at once. */
+  private readonly failing = new Set<string>();
   /** Due deliveries of a lane whose attempt is in flight, lowest sequence first. */
   private readonly waiting = new Map<string, DueRef[]>();
   private readonly perSubscription: number;
@@ -96,6 +98,21 @@ export class Deliverer {
     this.running.add(attempt);
   }
 
+  /**
+   * The first attempt right after scheduling (the stream consumer's projection), for subscriptions
+   * not known to be failing: a dead endpoint is left to the sweeps and costs the stream nothing.
+   */
+  startNow(refs: readonly DueRef[]): number {
+    return this.start(refs.filter((ref) => !this.failing.has(ref.subscriptionId)));
+  }
+
+  /** Waits for the attempts in flight, at most `maxMs`. */
+  async settle(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drain(), new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Waits for every attempt in flight. */
   async drain(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running]);
@@ -125,6 +142,8 @@ export class Deliverer {
     const answer: Answer = await post(sub.url, headers, delivery.body, this.options.mode, this.options.timeoutMs);
     const attempts = delivery.attempts + 1;
     const outcome = outcomeOf(answer.status, attempts, this.options.schedule, delivery.final);
+    if (outcome.kind === 'delivered') this.failing.delete(subscriptionId);
+    else this.failing.add(subscriptionId);
     const after: Delivery = { ...delivery, attempts, lastAttemptAt: new Date(attemptAt).toISOString(), lastStatus: answer.status, final: false };
     if (outcome.kind === 'retry') {
       await this.store.finish({ ...after, dueAt: Date.now() + outcome.delayMs }, lease);

@@ -16,10 +16,11 @@ export async function scheduleDeliveries(store: WebhookStore, events: readonly P
 
 /**
  * The projection the stream consumer runs (functions/stream.ts): schedules, then starts the first
- * attempts at once so healthy lag stays low. It does not wait for them, so a slow endpoint never
- * holds up the stream; should the process end first, the lease runs out and a sweep makes the attempt.
+ * attempts at once so healthy lag stays low. It does not wait for them (the consumer gives them a
+ * short while after its batch: Deliverer.settle); should the process end or freeze first, the
+ * lease runs out and a sweep makes the attempt again.
  */
 export const webhookProjection = (store: WebhookStore, deliverer: Deliverer): Projection => async (_record, events) => {
   const scheduled = await scheduleDeliveries(store, events);
-  deliverer.start(scheduled.map((d) => ({ subscriptionId: d.subscriptionId, id: d.id, dueAt: d.dueAt ?? 0, userId: d.userId, sequence: d.sequence })));
+  deliverer.startNow(scheduled.map((d) => ({ subscriptionId: d.subscriptionId, id: d.id, dueAt: d.dueAt ?? 0, userId: d.userId, sequence: d.sequence })));
 };
