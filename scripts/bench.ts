@@ -10,6 +10,7 @@
 //   npm run bench -- --quick           smaller histories and shorter runs, for a smoke test
 //   npm run bench -- --only contention only section 5 (one busy user, on a stack of its own);
 //   npm run bench -- --only coldstart  or only section 4 (cold start, with DynamoDB Local alone);
+//   npm run bench -- --only webhooks   or only section 7 (webhook deliveries, on a stack of its own);
 //                                      the other sections keep their figures in bench/results.*
 //
 // The figures are reports: the exit code is 0 whatever the timings and targets (non-zero only
@@ -25,6 +26,7 @@ import { coldStartSection } from './bench/coldstart.js';
 import { contentionSection } from './bench/contention.js';
 import { costSection, type HistoryUser } from './bench/cost.js';
 import { realisticHistory } from './bench/history.js';
+import { webhooksSection } from './bench/webhooks.js';
 import { machine, markdown, type Results } from './bench/report.js';
 import { ROOT, freePort, prepareTable, startApi, startDynamo, type Running } from './stack.js';
 
@@ -34,7 +36,7 @@ const { values: args } = parseArgs({
   options: { url: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
 });
 /** The sections that can run alone, and the prefix of their errors in results.json. */
-const ALONE = { contention: '5.', coldstart: '4.' } as const;
+const ALONE = { contention: '5.', coldstart: '4.', webhooks: '7.' } as const;
 type Alone = keyof typeof ALONE;
 const only = args.only as Alone | undefined;
 if (only !== undefined && !(only in ALONE)) throw new Error(`--only ${only}: only ${Object.keys(ALONE).join(' or ')} can run alone`);
@@ -165,9 +167,16 @@ const coldStart = async (database: () => Promise<{ endpoint: string; table: stri
   );
 };
 
+const webhooks = async () => {
+  results.webhooks = await section('7. webhooks: deliveries per second, commit-to-delivery lag, $ per million (own DynamoDB Local and API)', () =>
+    webhooksSection({ quick, launch: track, stop, log }),
+  );
+};
+
 async function main(): Promise<void> {
   log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.ramGiB} GiB, Node ${results.machine.node}${quick ? ' (quick run)' : ''}`);
   if (only === 'contention') return contention();
+  if (only === 'webhooks') return webhooks();
   if (only === 'coldstart') return coldStart(async () => {
     const dynamo = await track(startDynamo({ quiet: true }));
     await prepareTable(dynamo.url, 'points-bench');
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
   // Section 5 has a DynamoDB Local of its own: the first one (and its 60,000 records) goes first.
   if (dynamo) await stop(dynamo);
   await contention();
+  await webhooks();
 }
 
 let failed = false;
@@ -275,7 +285,7 @@ const jsonPath = join(outDir, 'results.json');
 // --only: the other sections keep the figures of the last full run.
 const previous: Results | undefined = only && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : undefined;
 const written: Results = previous
-  ? { ...previous, ...(only === 'contention' ? { contention: results.contention } : { coldStart: results.coldStart }), errors: [...previous.errors.filter((e) => !e.startsWith(ALONE[only!])), ...results.errors] }
+  ? { ...previous, ...({ contention: { contention: results.contention }, coldstart: { coldStart: results.coldStart }, webhooks: { webhooks: results.webhooks } } as const)[only!], errors: [...previous.errors.filter((e) => !e.startsWith(ALONE[only!])), ...results.errors] }
   : results;
 writeFileSync(jsonPath, `${JSON.stringify(written, null, 2)}\n`);
 const md = markdown(written);

@@ -5,6 +5,7 @@ import type { AuthSection } from './auth.js';
 import { GOALS, type ColdStartSection } from './coldstart.js';
 import type { ContentionSection } from './contention.js';
 import { ON_DEMAND, type CostSection } from './cost.js';
+import { webhooksMarkdown, type WebhooksSection } from './webhooks.js';
 
 export interface Machine {
   cpu: string;
@@ -46,6 +47,7 @@ export interface Results {
   coldStart?: ColdStartSection;
   contention?: ContentionSection;
   auth?: AuthSection;
+  webhooks?: WebhooksSection;
   runtimeSeconds: number;
   errors: string[];
 }
@@ -171,6 +173,7 @@ export function markdown(r: Results): string {
     out.push('');
   }
 
+  if (r.webhooks) out.push(...webhooksMarkdown(r.webhooks, yes, table));
   if (r.errors.length > 0) out.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
   return out.join('\n');
 }

@@ -28,6 +28,8 @@ export interface DelivererOptions {
 }
 
 const SWEEP_LIMIT = 200;
+/** An endpoint with an attempt in flight this long is slow: its next events wait for the sweeps. */
+const SLOW_MS = 1_000;
 
 export class Deliverer {
   private readonly inFlight = new Map<string, number>();
@@ -35,6 +37,10 @@ export class Deliverer {
   private readonly running = new Set<Promise<void>>();
   /** Subscriptions whose last attempt here did not deliver: left to the sweeps, never attempted at once. */
   private readonly failing = new Set<string>();
+  /** When each attempt in flight started, per subscription: one running long marks a slow endpoint. */
+  private readonly startedAt = new Map<string, Set<{ at: number }>>();
+  /** Attempts started at once since the last settle(). */
+  private readonly recent = new Set<Promise<void>>();
   /** Due deliveries of a lane whose attempt is in flight, lowest sequence first. */
   private readonly waiting = new Map<string, DueRef[]>();
   private readonly perSubscription: number;
@@ -83,10 +89,16 @@ export class Deliverer {
 
   /** Attempts `ref`, then the lane's next waiting delivery in the same slot, until none waits. */
   private launch(lane: string, ref: DueRef): void {
+    const at = { at: Date.now() };
+    const times = this.startedAt.get(ref.subscriptionId) ?? new Set<{ at: number }>();
+    times.add(at);
+    this.startedAt.set(ref.subscriptionId, times);
     const attempt = this.attempt(ref.subscriptionId, ref.id)
       .catch((error) => console.error(`webhook delivery ${ref.id}: ${(error as Error).message}`))
       .finally(() => {
         this.running.delete(attempt);
+        times.delete(at);
+        if (times.size === 0) this.startedAt.delete(ref.subscriptionId);
         const next = this.waiting.get(lane)?.shift();
         if (next) return this.launch(lane, next);
         this.waiting.delete(lane);
@@ -103,13 +115,20 @@ export class Deliverer {
    * not known to be failing: a dead endpoint is left to the sweeps and costs the stream nothing.
    */
   startNow(refs: readonly DueRef[]): number {
-    return this.start(refs.filter((ref) => !this.failing.has(ref.subscriptionId)));
+    const now = Date.now();
+    const slow = (id: string) => [...(this.startedAt.get(id) ?? [])].some(({ at }) => now - at > SLOW_MS);
+    const before = new Set(this.running);
+    const started = this.start(refs.filter((ref) => !this.failing.has(ref.subscriptionId) && !slow(ref.subscriptionId)));
+    for (const attempt of this.running) if (!before.has(attempt)) this.recent.add(attempt);
+    return started;
   }
 
-  /** Waits for the attempts in flight, at most `maxMs`. */
+  /** Waits for the attempts startNow() started since the last call, at most `maxMs`. */
   async settle(maxMs: number): Promise<void> {
+    const waiting = [...this.recent];
+    this.recent.clear();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.drain(), new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+    await Promise.race([Promise.allSettled(waiting), new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
     clearTimeout(timer);
   }
 
