@@ -101,15 +101,21 @@ async function feed(p: string): Promise<any[]> {
   }
 }
 
+/** Two payers; receivers subscribed to all of DANNON's events, to its spends only, and to another payer's. */
+async function matchingSetup() {
+  const [dannon, unilever] = [payer('DANNON'), payer('UNILEVER')];
+  const receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+  cleanup.push(...receivers.map((r) => () => r.close()));
+  const [all, spentOnly, other] = receivers as [Receiver, Receiver, Receiver];
+  await subscribe(all, { payer: dannon });
+  await subscribe(spentOnly, { payer: dannon, types: ['points.spent'] });
+  await subscribe(other, { payer: payer('OTHER') });
+  return { dannon, unilever, all, spentOnly, other };
+}
+
 describe('delivery', () => {
   it('end to end: every event of a random workload over the API reaches every matching subscription, and no other', async () => {
-    const [dannon, unilever] = [payer('DANNON'), payer('UNILEVER')];
-    const receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
-    cleanup.push(...receivers.map((r) => () => r.close()));
-    const [all, spentOnly, other] = receivers as [Receiver, Receiver, Receiver];
-    await subscribe(all, { payer: dannon });
-    await subscribe(spentOnly, { payer: dannon, types: ['points.spent'] });
-    await subscribe(other, { payer: payer('OTHER') });
+    const { dannon, unilever, all, spentOnly, other } = await matchingSetup();
     const users = [newUser('we'), newUser('we')];
     await Promise.all(
       users.map(async (user) => {
@@ -139,13 +145,7 @@ describe('delivery', () => {
   });
 
   it('sends every event to every matching subscription, signed, and nothing to the others', async () => {
-    const [dannon, unilever] = [payer('DANNON'), payer('UNILEVER')];
-    const receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
-    cleanup.push(...receivers.map((r) => () => r.close()));
-    const [all, spentOnly, other] = receivers as [Receiver, Receiver, Receiver];
-    await subscribe(all, { payer: dannon });
-    await subscribe(spentOnly, { payer: dannon, types: ['points.spent'] });
-    await subscribe(other, { payer: payer('OTHER') });
+    const { dannon, unilever, all, spentOnly, other } = await matchingSetup();
     const users = [newUser('wa'), newUser('wb'), newUser('wc')];
     // A random workload: adds, deductions and spends over two payers, per user in ledger order.
     const records = users.flatMap((user) =>
