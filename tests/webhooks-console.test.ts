@@ -30,7 +30,7 @@ it.skipIf(skipped !== undefined)('lists a failed delivery and retries it from th
 
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${apiUrl()}/console`);
-    await page.getByRole('button', { name: 'Show webhooks' }).click();
+    await page.getByRole('button', { name: 'Load webhooks' }).click();
     const retry = page.getByRole('button', { name: `Retry the delivery of event ${event!.id}` });
     await retry.waitFor({ timeout: 30_000 });
 
