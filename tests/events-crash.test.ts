@@ -15,7 +15,7 @@ const TABLE = 'points-events-crash';
 let api: Running | undefined;
 const http = client(() => api!.url);
 const reader = eventsClient(http);
-const feederEnv = { FEEDER_BATCH_SIZE: '10', SWEEP_INTERVAL_MS: '0' };
+const feederEnv = { FEEDER_BATCH_SIZE: '100', SWEEP_INTERVAL_MS: '0' };
 
 beforeAll(async () => {
   await prepareTable(inject('dynamoEndpoint'), TABLE);
@@ -32,24 +32,27 @@ describe('the stream consumer', () => {
   it('projects every event exactly once when it is killed mid-batch again and again', async () => {
     const users = Array.from({ length: 8 }, () => newUser('k'));
     const payers = Array.from({ length: 3 }, () => newPayer('K'));
-    let feeder = feed();
-    let kills = 0;
     let writing = true;
-    const killer = (async () => {
-      while (writing) {
-        await sleep(800 + Math.random() * 1500);
-        await feeder.stop(true); // SIGKILL: no clean-up of any kind
-        kills += 1;
-        feeder = feed();
+    let killed = 0;
+    // Each feeder SIGKILLs itself right after its k-th event (k random): in the middle of a batch,
+    // after some of its records were projected and before its checkpoint.
+    const crashes = (async () => {
+      while (writing || killed < 6) {
+        const feeder = feed({ FEEDER_DIE_AFTER_EVENTS: String(1 + Math.floor(Math.random() * 25)) });
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => feeder.process.once('exit', (_code, signal) => resolve(signal)));
+        const signal = await Promise.race([exited, sleep(15_000).then(() => 'timeout' as const)]);
+        if (signal === 'SIGKILL') killed += 1;
+        await feeder.stop(true);
       }
     })();
     try {
       await randomWorkload(http, 11, users, payers, 150);
     } finally {
       writing = false;
-      await killer;
+      await crashes;
     }
-    expect(kills).toBeGreaterThan(3);
+    expect(killed).toBeGreaterThanOrEqual(6);
+    const feeder = feed();
     try {
       const { balances, ledgers } = await settle(http, users);
       const feeds = await expectFeeds(expectedEvents(ledgers), 90_000, reader);
