@@ -80,4 +80,23 @@ describe('the stream consumer', () => {
       await proxy.close();
     }
   }, 600_000);
+
+  it('records an expiry that nobody asks about: the sweep finds the account in the due index', async () => {
+    const feeder = feed({ SWEEP_INTERVAL_MS: '500' });
+    try {
+      const user = newUser('s');
+      const payer = newPayer('SWEEP');
+      const added = await http.addExpiring(user, payer, 70, '2024-01-01T00:00:00Z', new Date(Date.now() + 1500).toISOString());
+      expect(added.status).toBe(200);
+      // Only the payer's feed is read from here on: nothing touches the user.
+      const events = await reader.feedUntil(payer, (items) => items.some((e) => e.type === 'points.expired'), 60_000);
+      expect(events.map((e) => [e.type, e.points, e.sequence])).toEqual([
+        ['points.added', 70, 1],
+        ['points.expired', -70, 2],
+      ]);
+      expect(events[1].transaction).toMatchObject({ type: 'expire', lot: added.body.id, timestamp: added.body.expiresAt });
+    } finally {
+      await feeder.stop();
+    }
+  }, 120_000);
 });
