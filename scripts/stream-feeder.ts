@@ -30,6 +30,19 @@ const { handler: sweep } = await import('../functions/sweep.js');
 const { events } = await import('../lib/app.js');
 const { throughOf } = await import('../lib/service/events.js');
 
+// Tests: SIGKILL this process right after the k-th event it projects, mid-batch, before the
+// batch's checkpoint (tests/events-crash.test.ts).
+const dieAfter = Number(process.env.FEEDER_DIE_AFTER_EVENTS || 0);
+if (dieAfter > 0) {
+  const project = events.store.project.bind(events.store);
+  let projected = 0;
+  events.store.project = async (event) => {
+    const done = await project(event);
+    if (++projected >= dieAfter) process.kill(process.pid, 'SIGKILL');
+    return done;
+  };
+}
+
 const endpoint = process.env.DYNAMODB_ENDPOINT!;
 const table = process.env.TABLE_NAME || 'points';
 const pollMs = Number(process.env.FEEDER_POLL_MS || 100);

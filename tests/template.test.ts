@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsTableDefinition } from '../lib/dynamo/events-table.js';
 import { tableDefinition } from '../lib/dynamo/table.js';
 import { webhookTableDefinition } from '../lib/dynamo/webhooks.js';
 import { ROUTES } from '../lib/http/routes.js';
@@ -40,7 +41,7 @@ const ofType = (type: string) => Object.values(resources).filter((r) => r.Type =
 
 describe('serverless package', () => {
   it('declares the table exactly as the store creates it locally, with TTL on idempotency records', () => {
-    const [table] = ofType('AWS::DynamoDB::Table');
+    const table = resources.PointsTable;
     const expected = tableDefinition('ignored');
     const sortByName = <T extends { IndexName?: string; AttributeName?: string }>(list: T[] = []) =>
       [...list].sort((a, b) => String(a.IndexName ?? a.AttributeName).localeCompare(String(b.IndexName ?? b.AttributeName)));
@@ -49,6 +50,32 @@ describe('serverless package', () => {
     expect(table!.Properties.KeySchema).toEqual(expected.KeySchema);
     expect(sortByName(table!.Properties.LocalSecondaryIndexes)).toEqual(sortByName(expected.LocalSecondaryIndexes));
     expect(table!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(sortByName(table!.Properties.GlobalSecondaryIndexes)).toEqual(sortByName(expected.GlobalSecondaryIndexes));
+    expect(table!.Properties.StreamSpecification).toEqual({ StreamViewType: expected.StreamSpecification!.StreamViewType });
+  });
+
+  it('declares the events table as the consumer creates it locally, and two tables only', () => {
+    const events = resources.EventsTable!;
+    const expected = eventsTableDefinition('ignored');
+    expect(events.Properties).toMatchObject({ BillingMode: expected.BillingMode, AttributeDefinitions: expected.AttributeDefinitions, KeySchema: expected.KeySchema });
+    expect(events.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(2);
+  });
+
+  it('feeds the stream consumer with committed ledger records only, reporting partial failures, with an on-failure queue', () => {
+    const [mapping, ...more] = ofType('AWS::Lambda::EventSourceMapping');
+    expect(more).toEqual([]);
+    expect(mapping!.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['PointsTable', 'StreamArn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 21600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['StreamFailureQueue', 'Arn'] } } },
+    });
+    expect(JSON.parse(mapping!.Properties.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'T#' }] } } } });
+    const [rule] = ofType('AWS::Events::Rule');
+    expect(rule!.Properties.ScheduleExpression).toBe('rate(10 minutes)');
   });
 
   it('wires every route of lib/http/routes.ts, plus the catch-all, and nothing else', () => {
@@ -60,16 +87,24 @@ describe('serverless package', () => {
     const [role] = ofType('AWS::IAM::Role');
     const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     // The webhooks table has its own statement (the next test).
-    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')) && !JSON.stringify(s.Resource).includes('WebhooksTable'));
-    expect(dynamo).toHaveLength(1);
+    const webhooks = statements.filter((s: any) => JSON.stringify(s.Resource).includes('WebhooksTable'));
+    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')) && !webhooks.includes(s));
+    // The tables' statement, and the one serverless adds for the stream event source.
+    const [tables, stream, ...more] = dynamo;
+    expect(more).toEqual([]);
     // GetItem/BatchGetItem (account, idempotency), Query (lots, ledger), PutItem (refusals),
     // UpdateItem and PutItem inside TransactWriteItems. No Scan, no DeleteItem, no table admin.
-    expect([...dynamo[0].Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...tables.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     const tableArn = { 'Fn::GetAtt': ['PointsTable', 'Arn'] };
-    expect(dynamo[0].Resource).toEqual([tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }]);
+    expect(tables.Resource).toEqual([tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }, { 'Fn::GetAtt': ['EventsTable', 'Arn'] }]);
+    expect([...stream.Action].sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    expect(stream.Resource).toEqual([{ 'Fn::GetAtt': ['PointsTable', 'StreamArn'] }]);
+    const queue = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('sqs:')));
+    // serverless' own statement for the on-failure destination: the stream's queue only.
+    expect(queue.map((s: any) => [[...s.Action].sort(), s.Resource])).toEqual([[['sqs:ListQueues', 'sqs:SendMessage'], [{ 'Fn::GetAtt': ['StreamFailureQueue', 'Arn'] }]]]);
     // Everything else is the functions' own log groups: metrics travel in the logs (EMF), so
     // no cloudwatch:PutMetricData, and nothing on "*".
-    const others = statements.filter((s: any) => !s.Action.some((a: string) => a.startsWith('dynamodb:')));
+    const others = statements.filter((s: any) => !dynamo.includes(s) && !queue.includes(s) && !webhooks.includes(s));
     expect(others.flatMap((s: any) => s.Action).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:TagResource']);
     for (const s of others) for (const r of s.Resource) expect(r['Fn::Sub']).toMatch(/:log-group:\/aws\/lambda\/points-dev\*:/);
     expect(ofType('AWS::IAM::Role')).toHaveLength(1);
@@ -94,8 +129,8 @@ describe('serverless package', () => {
 
   it('gives every function the table name and a bundle of its own', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // Every route's function, the catch-all, and the webhook deliverer (scheduled).
-    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 2);
+    // The routes' functions, the fallback, the stream consumer, the sweep and the webhook deliverer.
+    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 4);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.TABLE_NAME).toBe('points-dev');
     }
@@ -133,6 +168,9 @@ describe('serverless package', () => {
       expect(operations).toEqual(expect.arrayContaining(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'TransactWriteItems']));
       expect(alarm!.Properties.Metrics.filter((m: any) => m.ReturnData !== false)).toHaveLength(1);
     }
+    // The stream consumer: falling behind, and records set aside.
+    expect(watching('AWS/Lambda', 'IteratorAge').map((a) => [a.Properties.Dimensions[0].Value.Ref, a.Properties.Statistic, a.Properties.Threshold])).toEqual([['StreamLambdaFunction', 'Maximum', 300_000]]);
+    expect(watching('AWS/SQS', 'ApproximateNumberOfMessagesVisible').map((a) => a.Properties.Dimensions[0].Value)).toEqual([{ 'Fn::GetAtt': ['StreamFailureQueue', 'QueueName'] }]);
     // The email subscription exists only when an address is given.
     const [subscription] = ofType('AWS::SNS::Subscription');
     expect(subscription!.Condition).toBe('HasAlarmEmail');

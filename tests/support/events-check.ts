@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { eventsOf, type PointsEvent } from '../../lib/domain/events.js';
 import { COUNTERS, countOf, zeroCounters, type Counters } from '../../lib/domain/statement.js';
-import { readFeed, sleep, statement } from './events.js';
+import { eventsClient, sleep } from './events.js';
 
 /** Every event the users' ledgers make, by payer (createdAt left out: the ledger does not show it). */
 export function expectedEvents(ledgers: Map<string, any[]>): Map<string, Omit<PointsEvent, 'createdAt'>[]> {
@@ -24,7 +24,7 @@ const withoutCreatedAt = ({ createdAt: _createdAt, ...event }: PointsEvent) => e
  * within seconds), then checks: each expected event exactly once, nothing else, and each user's
  * events in sequence order.
  */
-export async function expectFeeds(expected: Map<string, Omit<PointsEvent, 'createdAt'>[]>, timeoutMs = 90_000): Promise<Map<string, PointsEvent[]>> {
+export async function expectFeeds(expected: Map<string, Omit<PointsEvent, 'createdAt'>[]>, timeoutMs = 90_000, { readFeed } = eventsClient()): Promise<Map<string, PointsEvent[]>> {
   const feeds = new Map<string, PointsEvent[]>();
   for (const [payer, events] of expected) {
     const deadline = Date.now() + timeoutMs;
@@ -55,7 +55,7 @@ export async function expectFeeds(expected: Map<string, Omit<PointsEvent, 'creat
 }
 
 /** The statement of each payer over the days of its events equals the sums of the feed, and outstanding the balances. */
-export async function expectStatements(feeds: Map<string, PointsEvent[]>, balances: Map<string, Record<string, number>>): Promise<void> {
+export async function expectStatements(feeds: Map<string, PointsEvent[]>, balances: Map<string, Record<string, number>>, { statement } = eventsClient()): Promise<void> {
   for (const [payer, events] of feeds) {
     const days = new Map<string, Counters>();
     for (const event of events) {
