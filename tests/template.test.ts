@@ -54,12 +54,12 @@ describe('serverless package', () => {
     expect(table!.Properties.StreamSpecification).toEqual({ StreamViewType: expected.StreamSpecification!.StreamViewType });
   });
 
-  it('declares the events table as the consumer creates it locally, and two tables only', () => {
+  it('declares the events table as the consumer creates it locally, and three tables only (the webhooks\' below)', () => {
     const events = resources.EventsTable!;
     const expected = eventsTableDefinition('ignored');
     expect(events.Properties).toMatchObject({ BillingMode: expected.BillingMode, AttributeDefinitions: expected.AttributeDefinitions, KeySchema: expected.KeySchema });
     expect(events.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
-    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(2);
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(3);
   });
 
   it('feeds the stream consumer with committed ledger records only, reporting partial failures, with an on-failure queue', () => {
