@@ -1,4 +1,4 @@
-// Section 7, webhooks (docs/webhooks.md): on a stack of its own (DynamoDB Local, the API, the
+// Section 8, webhooks (docs/webhooks.md): on a stack of its own (DynamoDB Local, the API, the
 // stream feeder and the deliverer, as under npm start), adds over HTTP to a subscription whose
 // receiver answers at once: deliveries per second and commit-to-delivery lag (the event's
 // createdAt, the service's clock on this machine, to its arrival), alone and beside a dead endpoint.
@@ -161,7 +161,7 @@ export async function webhooksSection(options: { quick: boolean; launch: (r: Pro
 
 export function webhooksMarkdown(w: WebhooksSection, yes: (met: boolean) => string, table: (head: string[], rows: (string | number)[][]) => string): string[] {
   return [
-    '## 7. Webhooks', '',
+    '## 8. Webhooks', '',
     'A stack of this section\'s own (in-memory DynamoDB Local, serverless-offline in-process, the stream feeder and the deliverer, as under `npm start`). ' +
       'Adds over HTTP, each user\'s one after the other, all users at once; a subscription of the adds\' payer whose receiver (node:http on 127.0.0.1) answers 204 at once. ' +
       'Lag: from the event\'s `createdAt` (the service\'s clock, this machine) to its arrival at the receiver; deliveries/s: from the first add to the last arrival.', '',
