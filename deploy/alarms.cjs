@@ -69,6 +69,36 @@ module.exports = async ({ resolveVariable }) => {
     TableSystemErrorsAlarm: alarm('DynamoDB failed requests of the points table (SystemErrors)', tableSum('SystemErrors')),
     TableThrottledRequestsAlarm: alarm('DynamoDB throttled requests to the points table', tableSum('ThrottledRequests')),
   };
+  if (functions.includes('stream')) {
+    // The oldest record the stream consumer works on: past 5 minutes it is falling behind (the
+    // stream keeps records 24 hours; docs/events.md "When it falls behind").
+    resources.StreamIteratorAgeAlarm = alarm('The stream consumer is more than 5 minutes behind the table (IteratorAge)', {
+      ...single('AWS/Lambda', 'IteratorAge', { FunctionName: { Ref: functionLogicalId('stream') } }),
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+    });
+    resources.StreamFailureQueueAlarm = alarm('The stream consumer set records aside to its on-failure queue', {
+      ...single('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: { 'Fn::GetAtt': ['StreamFailureQueue', 'QueueName'] } }),
+      Statistic: 'Maximum',
+    });
+  }
+  if (functions.includes('deliver')) {
+    // Webhooks (docs/webhooks.md "Operators"): Powertools publishes them in the functions'
+    // namespace with the dimension service.
+    const service = { service: `points-${await resolveVariable('sls:stage')}` };
+    resources.WebhookFailuresAlarm = alarm('10 or more webhook deliveries ended failed within 5 minutes (a partner endpoint is down, or sending is broken)', {
+      ...single('Points', 'WebhookFailed', service),
+      Threshold: 10,
+    });
+    // The deliverer sweeps every second: a due delivery waiting 5 minutes means it is not running or
+    // not keeping up. No data at all is as bad (the deliverer publishes this at every sweep).
+    resources.WebhookOldestDueAlarm = alarm('A webhook delivery has been due for more than 5 minutes (the deliverer is behind or not running)', {
+      ...single('Points', 'WebhookOldestDueAge', service),
+      Statistic: 'Maximum',
+      Threshold: 300,
+      TreatMissingData: 'breaching',
+    });
+  }
   for (const name of functions) {
     const id = functionLogicalId(name);
     const dimensions = { FunctionName: { Ref: id } };

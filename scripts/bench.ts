@@ -10,6 +10,8 @@
 //   npm run bench -- --quick           smaller histories and shorter runs, for a smoke test
 //   npm run bench -- --only contention only section 5 (one busy user, on a stack of its own);
 //   npm run bench -- --only coldstart  or only section 4 (cold start, with DynamoDB Local alone);
+//   npm run bench -- --only events     or only section 7 (the events pipeline, with DynamoDB Local alone);
+//   npm run bench -- --only webhooks   or only section 8 (webhook deliveries, on a stack of its own);
 //                                      the other sections keep their figures in bench/results.*
 //
 // The figures are reports: the exit code is 0 whatever the timings and targets (non-zero only
@@ -23,8 +25,10 @@ import { historyLatencySection, throughputSection } from './bench/api.js';
 import { authSection } from './bench/auth.js';
 import { coldStartSection } from './bench/coldstart.js';
 import { contentionSection } from './bench/contention.js';
+import { eventsSection } from './bench/events.js';
 import { costSection, type HistoryUser } from './bench/cost.js';
 import { realisticHistory } from './bench/history.js';
+import { webhooksSection } from './bench/webhooks.js';
 import { machine, markdown, type Results } from './bench/report.js';
 import { ROOT, freePort, prepareTable, startApi, startDynamo, type Running } from './stack.js';
 
@@ -34,7 +38,7 @@ const { values: args } = parseArgs({
   options: { url: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
 });
 /** The sections that can run alone, and the prefix of their errors in results.json. */
-const ALONE = { contention: '5.', coldstart: '4.' } as const;
+const ALONE = { contention: '5.', coldstart: '4.', events: '7.', webhooks: '8.' } as const;
 type Alone = keyof typeof ALONE;
 const only = args.only as Alone | undefined;
 if (only !== undefined && !(only in ALONE)) throw new Error(`--only ${only}: only ${Object.keys(ALONE).join(' or ')} can run alone`);
@@ -43,8 +47,8 @@ const quick = args.quick ?? false;
 const outDir = args.out ?? join(ROOT, 'bench');
 
 const settings = quick
-  ? { sizes: [200, 1_000, 5_000], latencyRequests: 30, warmup: 5, throughputSeconds: 1, coldRuns: 2, invocations: 5, contentionWarmupSeconds: 1 }
-  : { sizes: [1_000, 10_000, 50_000], latencyRequests: 200, warmup: 20, throughputSeconds: 5, coldRuns: 15, invocations: 20, contentionWarmupSeconds: 30 };
+  ? { sizes: [200, 1_000, 5_000], latencyRequests: 30, warmup: 5, throughputSeconds: 1, coldRuns: 2, invocations: 5, contentionWarmupSeconds: 1, eventRecords: 300, lagSamples: 30 }
+  : { sizes: [1_000, 10_000, 50_000], latencyRequests: 200, warmup: 20, throughputSeconds: 5, coldRuns: 15, invocations: 20, contentionWarmupSeconds: 30, eventRecords: 3_000, lagSamples: 200 };
 
 const startedAt = performance.now();
 const elapsed = () => `${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s`;
@@ -165,9 +169,26 @@ const coldStart = async (database: () => Promise<{ endpoint: string; table: stri
   );
 };
 
+const eventsPipeline = async (endpoint: string) => {
+  results.events = await section('7. events pipeline: consumer throughput, commit-to-feed lag, cost per event', () =>
+    eventsSection({ endpoint, runId, records: settings.eventRecords, lagSamples: settings.lagSamples, log, track: (running) => void started.add(running), stop }),
+  );
+};
+
+const webhooks = async () => {
+  results.webhooks = await section('8. webhooks: deliveries per second, commit-to-delivery lag, $ per million (own DynamoDB Local and API)', () =>
+    webhooksSection({ quick, launch: track, stop, log }),
+  );
+};
+
 async function main(): Promise<void> {
   log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.ramGiB} GiB, Node ${results.machine.node}${quick ? ' (quick run)' : ''}`);
   if (only === 'contention') return contention();
+  if (only === 'webhooks') return webhooks();
+  if (only === 'events') {
+    const dynamo = await track(startDynamo({ quiet: true }));
+    return eventsPipeline(dynamo.url);
+  }
   if (only === 'coldstart') return coldStart(async () => {
     const dynamo = await track(startDynamo({ quiet: true }));
     await prepareTable(dynamo.url, 'points-bench');
@@ -189,8 +210,9 @@ async function main(): Promise<void> {
   }
   await prepareTable(endpoint, table);
 
+  // The API's latencies are measured without a stream consumer beside them (section 7 runs its own).
   // The in-process API starts while the history loads and the cost is measured (neither is a timing).
-  const inProcessApi = externalUrl ? undefined : freePort().then((port) => track(startApi({ port, dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env: { AUTH_MODE: 'off' } })));
+  const inProcessApi = externalUrl ? undefined : freePort().then((port) => track(startApi({ port, dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env: { AUTH_MODE: 'off' }, feeder: false, deliverer: false })));
   inProcessApi?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
   const histories: (HistoryUser & { openLots: number })[] = [];
@@ -229,7 +251,7 @@ async function main(): Promise<void> {
     results.throughput = (await section(`3. throughput (${mode})`, () => throughputSection({ url: apiUrl, mode, runId, concurrencies: [1, 8], seconds: settings.throughputSeconds, warmupSeconds: 1, log }))) ?? [];
     if (!externalUrl) {
       results.auth = await section('6. balance with AUTH_MODE=jwt next to off', async () =>
-        authSection({ runId, requests: settings.latencyRequests, warmup: settings.warmup, log, stop, launch: async (env) => track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env })) }),
+        authSection({ runId, requests: settings.latencyRequests, warmup: settings.warmup, log, stop, launch: async (env) => track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: true, quiet: true, env, feeder: false, deliverer: false })) }),
       );
     }
   }
@@ -242,7 +264,7 @@ async function main(): Promise<void> {
     const workers = 'worker threads (default)';
     const rows = await section(`3. throughput (${workers})`, async () => {
       log('  starting serverless-offline (worker-thread mode)');
-      const api = await track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: false, quiet: true }));
+      const api = await track(startApi({ port: await freePort(), dynamoEndpoint: endpoint, table, inProcess: false, quiet: true, feeder: false, deliverer: false }));
       try {
         return await throughputSection({ url: api.url, mode: workers, runId, concurrencies: [1, 8], seconds: settings.throughputSeconds, warmupSeconds: 2, log });
       } finally {
@@ -251,9 +273,11 @@ async function main(): Promise<void> {
     });
     results.throughput = [...(results.throughput ?? []), ...(rows ?? [])];
   }
+  if (!externalUrl) await eventsPipeline(endpoint);
   // Section 5 has a DynamoDB Local of its own: the first one (and its 60,000 records) goes first.
   if (dynamo) await stop(dynamo);
   await contention();
+  await webhooks();
 }
 
 let failed = false;
@@ -275,7 +299,7 @@ const jsonPath = join(outDir, 'results.json');
 // --only: the other sections keep the figures of the last full run.
 const previous: Results | undefined = only && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : undefined;
 const written: Results = previous
-  ? { ...previous, ...(only === 'contention' ? { contention: results.contention } : { coldStart: results.coldStart }), errors: [...previous.errors.filter((e) => !e.startsWith(ALONE[only!])), ...results.errors] }
+  ? { ...previous, ...({ contention: { contention: results.contention }, coldstart: { coldStart: results.coldStart }, events: { events: results.events }, webhooks: { webhooks: results.webhooks } } as const)[only!], errors: [...previous.errors.filter((e) => !e.startsWith(ALONE[only!])), ...results.errors] }
   : results;
 writeFileSync(jsonPath, `${JSON.stringify(written, null, 2)}\n`);
 const md = markdown(written);

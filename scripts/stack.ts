@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../lib/dynamo/client.js';
+import { eventsTableName } from '../lib/dynamo/events-table.js';
 import { ensureTable } from '../lib/dynamo/table.js';
+import { ensureWebhookTable } from '../lib/dynamo/webhooks.js';
 import { useWriteAheadLog } from './sqlite-wal.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,18 +115,46 @@ export async function startDynamo(options: { port?: number; dbPath?: string; qui
   return running;
 }
 
-/** Creates the table in the DynamoDB at `endpoint` if it is missing. */
+/** Creates the tables (the ledger's and the webhooks') in the DynamoDB at `endpoint` if they are missing. */
 export async function prepareTable(endpoint: string, table: string): Promise<void> {
   const client = createClient(endpoint);
   try {
     await ensureTable(client, table);
+    await ensureWebhookTable(client, `${table}-webhooks`);
   } finally {
     client.destroy();
   }
 }
 
-/** Starts the API under serverless-offline; it answers on `port` once ready. */
-export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string> }): Promise<Running> {
+/**
+ * Starts the local stream feeder (scripts/stream-feeder.ts): the table's stream into the stream
+ * consumer, as Lambda's event source mapping does on AWS. `env` may set STREAM_ENDPOINT,
+ * FEEDER_POLL_MS, FEEDER_BATCH_SIZE.
+ */
+export function startFeeder(options: { dynamoEndpoint: string; table: string; quiet?: boolean; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/stream-feeder.ts')], {
+    cwd: ROOT,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: {
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      ...process.env,
+      ...options.env,
+      DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      TABLE_NAME: options.table,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Local, as serverless-offline tells its functions: webhooks may go to http://localhost.
+      IS_OFFLINE: 'true',
+    },
+  });
+  return { process: child, url: options.dynamoEndpoint, port: 0, stop: supervise(child) };
+}
+
+/**
+ * Starts the API under serverless-offline, the stream feeder (unless `feeder` is false) and the
+ * webhook deliverer (unless `deliverer` is false); it answers on `port` once ready.
+ */
+export async function startApi(options: { port: number; dynamoEndpoint: string; table: string; inProcess?: boolean; quiet?: boolean; env?: Record<string, string>; feeder?: boolean; deliverer?: boolean }): Promise<Running> {
   if (!(await portIsFree(options.port))) throw new Error(`Port ${options.port} is taken; set PORT to a free port`);
   const lambdaPort = await freePort();
   const workFolder = `.esbuild-offline-${options.port}`;
@@ -142,6 +172,7 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
         LAMBDA_PORT: String(lambdaPort),
         DYNAMODB_ENDPOINT: options.dynamoEndpoint,
         TABLE_NAME: options.table,
+        EVENTS_TABLE_NAME: eventsTableName(options.table),
         ESBUILD_WORK_FOLDER: workFolder,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         SLS_TELEMETRY_DISABLED: '1',
@@ -150,8 +181,12 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
   );
   const url = `http://127.0.0.1:${options.port}`;
   const stopProcess = supervise(child);
+  // Both get the API's settings: the feeder's webhook projection attempts deliveries at once.
+  const helperOptions = { dynamoEndpoint: options.dynamoEndpoint, table: options.table, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}), ...(options.env ? { env: options.env } : {}) };
+  const feeder = options.feeder === false ? undefined : startFeeder(helperOptions);
+  const deliverer = options.deliverer === false ? undefined : startDeliverer(helperOptions);
   const stop = async (hard?: boolean) => {
-    await stopProcess(hard);
+    await Promise.all([stopProcess(hard), feeder?.stop(hard), deliverer?.stop(hard)]);
     rmSync(join(ROOT, workFolder), { recursive: true, force: true }); // serverless-offline leaves it behind
   };
   const running = { process: child, url, port: options.port, stop };
@@ -162,4 +197,25 @@ export async function startApi(options: { port: number; dynamoEndpoint: string; 
     throw error;
   }
   return running;
+}
+
+/**
+ * Starts the local webhook deliverer (scripts/webhooks-deliverer.ts) on the stack's DynamoDB, as
+ * under npm start: IS_OFFLINE set, so http://localhost targets are allowed.
+ */
+export function startDeliverer(options: { dynamoEndpoint: string; table: string; quiet?: boolean; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/webhooks-deliverer.ts')], {
+    cwd: ROOT,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: {
+      ...process.env,
+      ...options.env,
+      IS_OFFLINE: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      TABLE_NAME: options.table,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  return { process: child, url: '', port: 0, stop: supervise(child) };
 }

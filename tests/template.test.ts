@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsTableDefinition } from '../lib/dynamo/events-table.js';
 import { tableDefinition } from '../lib/dynamo/table.js';
+import { webhookTableDefinition } from '../lib/dynamo/webhooks.js';
 import { ROUTES } from '../lib/http/routes.js';
 import { DEV_ISSUER, devIssuerEnv } from '../scripts/dev-issuer.js';
 import { ROOT } from '../scripts/stack.js';
@@ -41,7 +43,7 @@ const ofType = (type: string) => Object.values(resources).filter((r) => r.Type =
 
 describe('serverless package', () => {
   it('declares the table exactly as the store creates it locally, with TTL on idempotency records', () => {
-    const [table] = ofType('AWS::DynamoDB::Table');
+    const table = resources.PointsTable;
     const expected = tableDefinition('ignored');
     const sortByName = <T extends { IndexName?: string; AttributeName?: string }>(list: T[] = []) =>
       [...list].sort((a, b) => String(a.IndexName ?? a.AttributeName).localeCompare(String(b.IndexName ?? b.AttributeName)));
@@ -50,6 +52,32 @@ describe('serverless package', () => {
     expect(table!.Properties.KeySchema).toEqual(expected.KeySchema);
     expect(sortByName(table!.Properties.LocalSecondaryIndexes)).toEqual(sortByName(expected.LocalSecondaryIndexes));
     expect(table!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(sortByName(table!.Properties.GlobalSecondaryIndexes)).toEqual(sortByName(expected.GlobalSecondaryIndexes));
+    expect(table!.Properties.StreamSpecification).toEqual({ StreamViewType: expected.StreamSpecification!.StreamViewType });
+  });
+
+  it('declares the events table as the consumer creates it locally, and three tables only (the webhooks\' below)', () => {
+    const events = resources.EventsTable!;
+    const expected = eventsTableDefinition('ignored');
+    expect(events.Properties).toMatchObject({ BillingMode: expected.BillingMode, AttributeDefinitions: expected.AttributeDefinitions, KeySchema: expected.KeySchema });
+    expect(events.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(3);
+  });
+
+  it('feeds the stream consumer with committed ledger records only, reporting partial failures, with an on-failure queue', () => {
+    const [mapping, ...more] = ofType('AWS::Lambda::EventSourceMapping');
+    expect(more).toEqual([]);
+    expect(mapping!.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['PointsTable', 'StreamArn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 21600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['StreamFailureQueue', 'Arn'] } } },
+    });
+    expect(JSON.parse(mapping!.Properties.FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'T#' }] } } } });
+    const [rule] = ofType('AWS::Events::Rule');
+    expect(rule!.Properties.ScheduleExpression).toBe('rate(10 minutes)');
   });
 
   it('wires every route of lib/http/routes.ts, plus the catch-all, and nothing else', () => {
@@ -60,16 +88,25 @@ describe('serverless package', () => {
   it('grants only the DynamoDB actions the store uses, only on the table and its indexes', () => {
     const role = resources.IamRoleLambdaExecution;
     const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')));
-    expect(dynamo).toHaveLength(1);
+    // The webhooks table has its own statement (the next test).
+    const webhooks = statements.filter((s: any) => JSON.stringify(s.Resource).includes('WebhooksTable'));
+    const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('dynamodb:')) && !webhooks.includes(s));
+    // The tables' statement, and the one serverless adds for the stream event source.
+    const [tables, stream, ...more] = dynamo;
+    expect(more).toEqual([]);
     // GetItem/BatchGetItem (account, idempotency), Query (lots, ledger), PutItem (refusals),
     // UpdateItem and PutItem inside TransactWriteItems. No Scan, no DeleteItem, no table admin.
-    expect([...dynamo[0].Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...tables.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     const tableArn = { 'Fn::GetAtt': ['PointsTable', 'Arn'] };
-    expect(dynamo[0].Resource).toEqual([tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }]);
+    expect(tables.Resource).toEqual([tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }, { 'Fn::GetAtt': ['EventsTable', 'Arn'] }]);
+    expect([...stream.Action].sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    expect(stream.Resource).toEqual([{ 'Fn::GetAtt': ['PointsTable', 'StreamArn'] }]);
+    const queue = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith('sqs:')));
+    // serverless' own statement for the on-failure destination: the stream's queue only.
+    expect(queue.map((s: any) => [[...s.Action].sort(), s.Resource])).toEqual([[['sqs:ListQueues', 'sqs:SendMessage'], [{ 'Fn::GetAtt': ['StreamFailureQueue', 'Arn'] }]]]);
     // Everything else is the functions' own log groups: metrics travel in the logs (EMF), so
     // no cloudwatch:PutMetricData, and nothing on "*".
-    const others = statements.filter((s: any) => s !== dynamo[0]);
+    const others = statements.filter((s: any) => !dynamo.includes(s) && !queue.includes(s) && !webhooks.includes(s));
     expect(others.flatMap((s: any) => s.Action).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:TagResource']);
     for (const s of others) for (const r of s.Resource) expect(r['Fn::Sub']).toMatch(/:log-group:\/aws\/lambda\/points-dev\*:/);
     expect(ofType('AWS::IAM::Role')).toHaveLength(2);
@@ -99,9 +136,27 @@ describe('serverless package', () => {
     for (const group of functionGroups) expect(logGroup.Properties.RetentionInDays).toBe(group.Properties.RetentionInDays);
   });
 
+  it('declares the webhooks table as the deliverer creates it locally, and grants on it only what lib/dynamo/webhooks.ts sends', () => {
+    const table = resources.WebhooksTable!;
+    const expected = webhookTableDefinition('ignored');
+    expect(table.Properties.BillingMode).toBe(expected.BillingMode);
+    expect(table.Properties.AttributeDefinitions).toEqual(expected.AttributeDefinitions);
+    expect(table.Properties.KeySchema).toEqual(expected.KeySchema);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(expected.GlobalSecondaryIndexes);
+    expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const [role] = ofType('AWS::IAM::Role');
+    const statements = role!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const [webhooks, ...more] = statements.filter((s: any) => JSON.stringify(s.Resource).includes('WebhooksTable'));
+    expect(more).toEqual([]);
+    expect([...webhooks.Action].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const arn = { 'Fn::GetAtt': ['WebhooksTable', 'Arn'] };
+    expect(webhooks.Resource).toEqual([arn, { 'Fn::Join': ['/', [arn, 'index', '*']] }]);
+  });
+
   it('gives every function the table name and a bundle of its own', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 1);
+    // The routes' functions, the fallback, the stream consumer, the sweep and the webhook deliverer.
+    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.operation)).size + 4);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.TABLE_NAME).toBe('points-dev');
     }
@@ -139,6 +194,9 @@ describe('serverless package', () => {
       expect(operations).toEqual(expect.arrayContaining(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'TransactWriteItems']));
       expect(alarm!.Properties.Metrics.filter((m: any) => m.ReturnData !== false)).toHaveLength(1);
     }
+    // The stream consumer: falling behind, and records set aside.
+    expect(watching('AWS/Lambda', 'IteratorAge').map((a) => [a.Properties.Dimensions[0].Value.Ref, a.Properties.Statistic, a.Properties.Threshold])).toEqual([['StreamLambdaFunction', 'Maximum', 300_000]]);
+    expect(watching('AWS/SQS', 'ApproximateNumberOfMessagesVisible').map((a) => a.Properties.Dimensions[0].Value)).toEqual([{ 'Fn::GetAtt': ['StreamFailureQueue', 'QueueName'] }]);
     // The email subscription exists only when an address is given.
     const [subscription] = ofType('AWS::SNS::Subscription');
     expect(subscription!.Condition).toBe('HasAlarmEmail');

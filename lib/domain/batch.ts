@@ -6,6 +6,7 @@ import { ApiError, DOMAIN_REFUSALS } from './errors.js';
 import { recordOf, replay, type Idempotency, type Reply } from './idempotency.js';
 import type { Account, OpenLot, Pending, Take } from './ledger.js';
 import type { LotBook } from './lot-book.js';
+import { instantOfMs } from './timestamp.js';
 import { MAX_TRANSACTION_ITEMS, type Commit, type IdempotencyRecord, type LotUpdate, type NewRecord, type TakeChunk } from './commit.js';
 
 /** What one request would change, planned against the batch's state without changing it. */
@@ -127,6 +128,7 @@ export class Batch {
     return {
       userId,
       expectVersion,
+      at: instantOfMs(this.now).utc,
       account: { seq, total, balances, pending: this.pending ?? null, nextExpiry: nextExpiry ?? null },
       records,
       lots: [...this.book.updates(), ...this.lots],

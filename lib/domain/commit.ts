@@ -56,6 +56,8 @@ export interface AccountChange {
 export interface Commit {
   userId: string;
   expectVersion: number;
+  /** The service clock of the round that makes this write (UTC, RFC 3339): its records' createdAt. */
+  at: string;
   account: AccountChange;
   records?: NewRecord[];
   lots?: LotUpdate[];

@@ -17,6 +17,7 @@ export const PROBLEMS = {
   NOT_FOUND: { status: 404, title: 'Not found', when: 'No route has this path, or the spend, hold, file or code named does not exist.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', when: 'The path exists under another method; Allow lists them.' },
   HOLD_NOT_ACTIVE: { status: 409, title: 'The hold is no longer held', when: 'A capture or release of a hold that was already captured, released or expired.' },
+  NOT_RETRYABLE: { status: 409, title: 'Not retryable', when: 'A retry of a webhook delivery that is not failed, or of a disabled subscription.' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Body too large', when: 'The body is over 16 KiB (16384 bytes is still accepted).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', when: 'A request body was sent without Content-Type: application/json (parameters such as charset are allowed), or with another Content-Type.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request', when: 'The Idempotency-Key was first used with a different request.' },

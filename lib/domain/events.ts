@@ -32,6 +32,12 @@ export const eventSchema = z.object({
 });
 export type PointsEvent = z.infer<typeof eventSchema>;
 
+export const feedPageSchema = z.object({
+  items: z.array(eventSchema),
+  nextCursor: z.string().check(z.meta({ description: 'Always given: called later, it returns what arrived since.' })),
+  hasMore: z.boolean().check(z.meta({ description: 'True when more events are readable now.' })),
+});
+
 /** A ledger record as committed: whose, where in the ledger, when it was recorded, what. */
 export interface CommittedRecord {
   userId: string;

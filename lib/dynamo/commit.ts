@@ -5,7 +5,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { nowSeconds, storedBalances, storedChunk, storedRecord } from './items.js';
 import { leaseValues, noForeignLease } from './lease.js';
 import type { Commit, IdempotencyRecord, LotUpdate } from '../domain/commit.js';
-import { ACCOUNT_SK, chunkSk, expiryIndexKey, idempotencySk, payerPrefix, recordSk } from './table.js';
+import { ACCOUNT_SK, chunkSk, dueShard, expiryIndexKey, idempotencySk, payerPrefix, recordSk } from './table.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -26,8 +26,12 @@ export function commitItems(table: string, owner: string, commit: Commit): Trans
   if (account.balances) set('bal', storedBalances(account.balances));
   if (account.pending) set('pend', account.pending);
   else removes.push('pend');
-  if (typeof account.nextExpiry === 'string') set('nx', account.nextExpiry);
-  else if (account.nextExpiry === null) removes.push('nx');
+  // The due index (lib/dynamo/table.ts) holds the account while something falls due.
+  if (typeof account.nextExpiry === 'string') {
+    set('nx', account.nextExpiry);
+    set('dp', dueShard(userId));
+    set('dx', account.nextExpiry);
+  } else if (account.nextExpiry === null) removes.push('nx', 'dp', 'dx');
   // A commit also ends its owner's lease, and may not land while another holder's runs.
   if (expectVersion > 0) {
     Object.assign(values, { ':expect': expectVersion, ...leaseValues(owner) });
@@ -47,7 +51,8 @@ export function commitItems(table: string, owner: string, commit: Commit): Trans
     },
   ];
   for (const record of commit.records ?? []) {
-    items.push({ Put: { TableName: table, Item: { pk: userId, sk: recordSk(record.seq), ...storedRecord(record) }, ConditionExpression: 'attribute_not_exists(sk)' } });
+    // `at`: when it was recorded (SPEC event createdAt), read back from the table's stream.
+    items.push({ Put: { TableName: table, Item: { pk: userId, sk: recordSk(record.seq), ...storedRecord(record), at: commit.at }, ConditionExpression: 'attribute_not_exists(sk)' } });
   }
   for (const lot of commit.lots ?? []) items.push({ Update: { TableName: table, Key: { pk: userId, sk: recordSk(lot.seq) }, ...lotUpdate(lot) } });
   for (const chunk of commit.chunks ?? []) {

@@ -14,7 +14,7 @@ import type { Account, OpenLot, PlacedTake } from '../domain/ledger.js';
 import type { LedgerItem } from '../domain/schemas/responses.js';
 import { type Commit, type IdempotencyRecord } from '../domain/commit.js';
 import { ConflictError, MAX_PAGE_BYTES, type DueItem, type LedgerSlice, type Store } from '../service/store.js';
-import { ACCOUNT_SK, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
+import { ACCOUNT_SK, DUE_INDEX, DUE_SHARDS, LAST_RECORD_SK, chunkPrefix, chunkSk, idempotencySk, payerEnd, payerPrefix, recordSk, seqOfSk, tableName } from './table.js';
 
 export class DynamoStore implements Store {
   /** This store's name as a holder of write leases (lib/dynamo/lease.ts). */
@@ -165,6 +165,19 @@ export class DynamoStore implements Store {
       items.push({ seq: seqOfSk(row.sk as string), item });
     }
     return { items, more: false };
+  }
+
+  async *dueUsers(nowKey: string): AsyncIterable<string> {
+    // O(accounts due): each shard's due keys are read only up to now, never the whole table.
+    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+      const query = {
+        TableName: this.table,
+        IndexName: DUE_INDEX.IndexName,
+        KeyConditionExpression: 'dp = :shard AND dx <= :now',
+        ExpressionAttributeValues: { ':shard': String(shard), ':now': nowKey },
+      };
+      for await (const item of this.queryItems(query, () => 1000)) yield item.pk as string;
+    }
   }
 
   /**

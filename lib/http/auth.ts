@@ -4,7 +4,8 @@
 // `sls-offline-authorizer-override` header and its AUTHORIZER variable are never read.
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PUBLIC_OPERATIONS, payerAccess, routeAccess, type Claims, type Grant, type Operation } from '../auth/access.js';
+import { PUBLIC_OPERATIONS, isWebhookOperation, payerAccess, payerScope, routeAccess, type Claims, type Grant, type Operation } from '../auth/access.js';
+import type { PayerScope } from '../domain/webhooks/subscriptions.js';
 import { ApiError } from '../domain/errors.js';
 import { header } from './headers.js';
 import { KeysUnavailable, TokenRefused, authConfig, createVerifier, type RefusalKind, type TokenVerifier } from '../auth/jwt.js';
@@ -96,6 +97,7 @@ const callers = new WeakMap<Event, string>();
 /** 403 naming a scope that would allow the request (RFC 6750 3.1). */
 const forbidden = (denied: Denied) =>
   new ApiError('FORBIDDEN', denied.reason, undefined, { 'www-authenticate': `Bearer error="insufficient_scope", scope="${denied.scope}"` });
+const payerScopes = new WeakMap<Event, PayerScope>();
 
 /** Identity (401) and the right to this route and user (403), before anything else runs. */
 export function access(operation: Operation): middy.MiddlewareObj<Event, APIGatewayProxyStructuredResultV2> {
@@ -106,12 +108,21 @@ export function access(operation: Operation): middy.MiddlewareObj<Event, APIGate
       const verify = containerVerifier();
       if (verify === 'off' || PUBLIC_OPERATIONS.has(operation)) {
         grants.set(event, { allowed: true, userId: pathUserId ?? 'default' });
+        payerScopes.set(event, { all: true });
         return;
       }
       const claims = await caller(event, verify);
       // The request's log line names the caller (lib/telemetry/telemetry.ts).
       if (claims.sub !== undefined) (request.context as { caller?: Caller }).caller = { sub: claims.sub };
-      const grant = routeAccess(claims, operation, pathUserId);
+      if (isWebhookOperation(operation)) {
+        // A payer's subscriptions: no user to act on.
+        const granted = payerScope(claims);
+        if (!granted.allowed) throw forbidden({ ...granted, scope: 'points:events' });
+        grants.set(event, { allowed: true, userId: 'default' });
+        payerScopes.set(event, granted.scope);
+        return;
+      }
+      const grant = routeAccess(claims, operation, pathUserId, event.queryStringParameters?.payer);
       if (!grant.allowed) throw forbidden(grant);
       grants.set(event, grant);
       callers.set(event, claims.sub ?? claims.client_id ?? '');
@@ -123,6 +134,13 @@ function grantOf(event: Event): Allowed {
   const grant = grants.get(event);
   if (!grant) throw new Error('access() did not run before the handler');
   return grant;
+}
+
+/** Whose webhooks this request manages (set by access() for the webhook routes, and in AUTH_MODE=off). */
+export function payerScopeOf(event: Event): PayerScope {
+  const scope = payerScopes.get(event);
+  if (!scope) throw new Error('access() did not grant a payer scope');
+  return scope;
 }
 
 /** The user this request acts on: the path's, or on a bare route `sub` (jwt) or `default` (off). */

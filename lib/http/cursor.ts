@@ -9,16 +9,17 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../domain/errors.js';
 
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
+export const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 22);
 
-export function encodeCursor(userId: string, afterSeq: number): string {
-  const payload = Buffer.from(JSON.stringify([userId, afterSeq])).toString('base64url');
+/** A cursor continuing after `after` (a sequence number, or a key) in the listing `owner` names. */
+export function encodeCursor(owner: string, after: number | string): string {
+  const payload = Buffer.from(JSON.stringify([owner, after])).toString('base64url');
   return `${payload}.${checksum(payload)}`;
 }
 
-/** The sequence number to continue after, or a 400 for a cursor this user was not given. */
-export function decodeCursor(userId: string, cursor: string): number {
-  const invalid = new ApiError('VALIDATION_FAILED', 'cursor is not valid for this ledger', [{ path: 'cursor', message: 'must be a nextCursor returned for this user' }]);
+/** What the cursor continues after, if it was given for this owner's listing; else a 400. */
+function decodeAfter(owner: string, cursor: string, valid: (after: unknown) => boolean, expected: string): unknown {
+  const invalid = new ApiError('VALIDATION_FAILED', `cursor is not valid for this ${expected}`, [{ path: 'cursor', message: `must be a nextCursor returned for this ${expected}` }]);
   const [payload, sum, extra] = cursor.split('.');
   if (!payload || sum !== checksum(payload) || extra !== undefined) throw invalid;
   let decoded: unknown;
@@ -27,7 +28,15 @@ export function decodeCursor(userId: string, cursor: string): number {
   } catch {
     throw invalid;
   }
-  const [owner, afterSeq] = Array.isArray(decoded) ? decoded : [];
-  if (owner !== userId || !Number.isSafeInteger(afterSeq) || afterSeq < 0) throw invalid;
-  return afterSeq as number;
+  const [decodedOwner, after] = Array.isArray(decoded) ? decoded : [];
+  if (decodedOwner !== owner || !valid(after)) throw invalid;
+  return after;
 }
+
+/** The sequence number to continue after, or a 400 for a cursor this user was not given. */
+export const decodeCursor = (userId: string, cursor: string): number =>
+  decodeAfter(userId, cursor, (after) => Number.isSafeInteger(after) && (after as number) >= 0, 'ledger') as number;
+
+/** The key to continue after in a listing keyed by strings (a webhook's deliveries). */
+export const decodeKeyCursor = (owner: string, cursor: string): string =>
+  decodeAfter(owner, cursor, (after) => typeof after === 'string' && after.length > 0, 'listing') as string;

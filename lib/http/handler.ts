@@ -106,6 +106,7 @@ function canonicalJson(value: unknown): string {
 }
 
 export interface Request<B, Q> {
+  event: Event;
   userId: string;
   /** Path parameters besides userId (a spend's or hold's id). */
   params: Record<string, string | undefined>;
@@ -155,7 +156,7 @@ export function endpoint<BS extends ZodType | undefined = undefined, QS extends 
         }
       }
       const query = options.query ? validate(options.query, event.queryStringParameters ?? {}, 'query string') : undefined;
-      return run({ userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
+      return run({ event, userId, params, body: body as Out<BS>, query: query as Out<QS>, ...(idempotency ? { idempotency } : {}) });
     });
   // SPEC "Bounded and honest under faults": the budget starts with the invocation, so the token
   // check (and any fetch of the issuer's keys) counts against it, and DynamoDB work stops at it.

@@ -23,6 +23,11 @@ import {
 } from '../domain/schemas/responses.js';
 import { captureBodySchema, holdBodySchema, releaseBodySchema } from '../domain/schemas/hold.js';
 import { balanceQuerySchema } from './queries/balance.js';
+import { deliveriesQuerySchema } from './queries/deliveries.js';
+import { createWebhookBodySchema, deliveryPageSchema, rotatedSecretSchema, webhookListSchema, webhookSchema, webhookWithSecretSchema } from '../domain/webhooks/schemas.js';
+import { eventsQuerySchema, statementsQuerySchema } from './queries/events.js';
+import { feedPageSchema } from '../domain/events.js';
+import { statementSchema } from '../domain/statement.js';
 import { PUBLIC_OPERATIONS, SCOPES, scopesFor } from '../auth/access.js';
 import { ALGORITHMS, LEEWAY_SECONDS } from '../auth/jwt.js';
 import { MAX_BODY_BYTES } from './handler.js';
@@ -40,6 +45,12 @@ const schema = (s: z.core.$ZodType, io: 'input' | 'output' = 'input'): Json => {
 const json = (s: z.core.$ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: schema(s, io) } } });
 const problem = (description: string) => ({ description, content: { [PROBLEM_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } });
 
+/** A query schema's properties as query parameters, required as the schema says. */
+function queryParameters(query: z.core.$ZodType) {
+  const { properties = {}, required = [] } = schema(query) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.includes(name), schema: s }));
+}
+
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', required: false, schema: schema(idempotencyKeySchema) };
 /** A path parameter naming a ledger item: any other text is simply not found. */
 const ledgerIdParameter = (name: string, description: string) => ({
@@ -54,6 +65,8 @@ const TAGS = {
   points: 'Earn, spend and read points.',
   ledger: 'The ledger: every item in recorded order, and reversals of spends.',
   pages: 'This document and the HTML pages built on it.',
+  events: "A payer's events from every user, and statements to settle by.",
+  webhooks: 'Subscriptions that push events to a URL (Standard Webhooks), and their deliveries.',
 } as const;
 
 interface Entry {
@@ -80,9 +93,9 @@ const endOfHold = (summary: string, description: string, body: z.core.$ZodType, 
   refusals: { NOT_FOUND: 'No hold with this id for this user.', HOLD_NOT_ACTIVE: 'The hold was already captured, released or expired.', ...refusals },
 });
 
-/** Query parameters from a query schema. */
-const queryParameters = (query: z.core.$ZodType): Json[] =>
-  Object.entries((schema(query).properties ?? {}) as Json).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+const webhookId = { name: 'webhookId', in: 'path', required: true, description: 'Id of the subscription.', schema: { type: 'string', maxLength: 64 } };
+const deliveryId = { name: 'deliveryId', in: 'path', required: true, description: 'Id of the delivery.', schema: { type: 'string', maxLength: 256 } };
+const NO_WEBHOOK = { NOT_FOUND: 'No subscription with this id that the caller may see.' } as const;
 
 const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
   add: {
@@ -160,6 +173,73 @@ const OPERATIONS: Record<Exclude<Route['operation'], PageOperation>, Entry> = {
     { EXCEEDS_HOLD: 'More points than the hold holds.' },
   ),
   release: endOfHold('Release a hold', 'Gives every held point back into the exact lots it came from. The answer is the recorded release.', releaseBodySchema, 'The recorded release', releaseItemSchema, {}),
+  createWebhook: {
+    tag: 'webhooks',
+    summary: 'Subscribe a URL to events',
+    description: 'Events committed from now on that match `types` (default all) and `payer` are POSTed to the URL, signed following Standard Webhooks. The answer carries the signing secret, shown only here.',
+    requestBody: { required: true, ...json(createWebhookBodySchema, 'input') },
+    responses: { 201: { description: 'The subscription and its secret', ...json(webhookWithSecretSchema) } },
+  },
+  listWebhooks: {
+    tag: 'webhooks',
+    summary: 'List subscriptions',
+    description: 'The subscriptions the caller may see, without secrets.',
+    responses: { 200: { description: 'Subscriptions', ...json(webhookListSchema) } },
+  },
+  getWebhook: {
+    tag: 'webhooks',
+    summary: 'One subscription',
+    description: 'One subscription, without its secret.',
+    parameters: [webhookId],
+    responses: { 200: { description: 'The subscription', ...json(webhookSchema) } },
+    refusals: NO_WEBHOOK,
+  },
+  deleteWebhook: {
+    tag: 'webhooks',
+    summary: 'Remove a subscription',
+    description: 'Nothing more is sent to it.',
+    parameters: [webhookId],
+    responses: { 204: { description: 'Removed' } },
+    refusals: NO_WEBHOOK,
+  },
+  rotateWebhookSecret: {
+    tag: 'webhooks',
+    summary: 'Rotate the signing secret',
+    description: 'A new signing secret; the previous one keeps signing beside it for 24 hours.',
+    parameters: [webhookId],
+    responses: { 200: { description: 'The new secret', ...json(rotatedSecretSchema) } },
+    refusals: NO_WEBHOOK,
+  },
+  listWebhookDeliveries: {
+    tag: 'webhooks',
+    summary: "A subscription's deliveries",
+    description: 'Deliveries oldest event first, optionally only those `pending`, `delivered` or `failed`.',
+    parameters: [webhookId, ...queryParameters(deliveriesQuerySchema)],
+    responses: { 200: { description: 'A page of deliveries', ...json(deliveryPageSchema) } },
+    refusals: NO_WEBHOOK,
+  },
+  retryWebhookDelivery: {
+    tag: 'webhooks',
+    summary: 'Retry a failed delivery',
+    description: 'One new attempt, at once, of a failed delivery of an enabled subscription.',
+    parameters: [webhookId, deliveryId],
+    responses: { 202: { description: 'Accepted: the attempt is made at once' } },
+    refusals: { NOT_FOUND: 'No such subscription or delivery.', NOT_RETRYABLE: 'The delivery is not failed, or the subscription is disabled.' },
+  },
+  events: {
+    tag: 'events',
+    summary: "A payer's events",
+    description: "A page of a payer's events, from every user: each user's in sequence order. nextCursor is always given and resumes exactly after the page.",
+    parameters: queryParameters(eventsQuerySchema),
+    responses: { 200: { description: "A page of the payer's feed", ...json(feedPageSchema) } },
+  },
+  statements: {
+    tag: 'events',
+    summary: "A payer's statement",
+    description: 'Per UTC day and in total, the points added, deducted, spent, reversed, expired, held and released, and the points outstanding over all time, as of `asOf`.',
+    parameters: queryParameters(statementsQuerySchema),
+    responses: { 200: { description: 'The statement', ...json(statementSchema) } },
+  },
   openapi: {
     tag: 'pages',
     summary: 'This document',

@@ -110,7 +110,7 @@ export class RoundServer {
           if (await lease.waitedForOther(busyForMs)) continue;
           if (account.pending || isDue(account, nowKey)) {
             lease.committed(); // an upkeep commit ends the lease too
-            await (account.pending ? rollForward(this.store, userId, account, noteRollForwardBatch) : expireDue(this.store, userId, account, nowKey));
+            await (account.pending ? rollForward(this.store, userId, account, this.now, noteRollForwardBatch) : expireDue(this.store, userId, account, now));
             continue;
           }
           const batch = new Batch(account, new LotBook((after, points) => this.store.openLots(userId, { ...(after !== undefined ? { after } : {}), points })), now, idempotency);
@@ -209,7 +209,7 @@ export class RoundServer {
    */
   private async finishAfterCommit(userId: string, account: Account): Promise<void> {
     try {
-      await rollForward(this.store, userId, account, noteRollForwardBatch);
+      await rollForward(this.store, userId, account, this.now, noteRollForwardBatch);
     } catch (error) {
       // A DynamoDB fault is not the request's failure: its answer is already committed. Anything
       // else (a broken invariant) still is.

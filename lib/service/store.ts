@@ -59,6 +59,8 @@ export interface Store {
    * MAX_PAGE_BYTES (never none while records follow).
    */
   ledger(userId: string, afterSeq: number, limit: number): Promise<LedgerSlice>;
+  /** Users whose next expiry is at or before `nowKey` (from an index that may lag writes by a moment). */
+  dueUsers(nowKey: string): AsyncIterable<string>;
 }
 
 /** The account moved on (or an idempotency key was taken) since it was read: read and retry. */

@@ -24,13 +24,14 @@ import { commitUpkeep } from './outcome.js';
 import { expireRecord } from '../domain/records.js';
 import { MAX_TRANSACTION_ITEMS, type Commit } from '../domain/commit.js';
 import { ConflictError, lotsMismatch, type Store } from './store.js';
+import { instantOfMs } from '../domain/timestamp.js';
 
 /** Expired lots recorded per transaction: each is its lot's update and its expire record. */
 const EXPIRE_BATCH = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
 
 export const isDue = (account: Account, nowKey: string) => account.nextExpiry !== undefined && account.nextExpiry <= nowKey;
 
-async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending): Promise<Commit> {
+async function consumeStep(store: Store, userId: string, account: Account, pending: ConsumePending, at: string): Promise<Commit> {
   const { left, payer, spend } = pending;
   const room = MAX_TRANSACTION_ITEMS - (spend ? 2 : 1);
   // Only this step's lots are read: the oldest open ones, as many as one transaction holds.
@@ -44,13 +45,14 @@ async function consumeStep(store: Store, userId: string, account: Account, pendi
   return {
     userId,
     expectVersion: account.version,
+    at,
     account: { pending: next },
     lots: batch.map(({ lot, take }) => ({ seq: lot.seq, remaining: lot.remaining - take })),
     chunks: spend ? [{ spendSeq: spend.seq, chunk: spend.chunk, start: spend.start, takes: batch }] : [],
   };
 }
 
-async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending): Promise<Commit> {
+async function reverseStep(store: Store, userId: string, account: Account, pending: ReversePending, recordedAt: string): Promise<Commit> {
   const { spend, lo, hi, at, nextSeq, chunk } = pending.reverse;
   // Only this step's share of the takes is read: two chunks back from the one holding hi − 1
   // hold at least a transaction's worth of lots (or reach lo).
@@ -62,18 +64,20 @@ async function reverseStep(store: Store, userId: string, account: Account, pendi
   return {
     userId,
     expectVersion: account.version,
+    at: recordedAt,
     account: { pending: newHi > lo ? { reverse: { ...pending.reverse, hi: newHi, nextSeq: nextSeq + writes.records.length, chunk: next?.chunk ?? gives.at(-1)!.chunk } } : null },
     ...writes,
   };
 }
 
-/** Finishes the account's pending work; returns the account after it. */
-export async function rollForward(store: Store, userId: string, account: Account, onStep: () => void = () => {}): Promise<Account> {
+/** Finishes the account's pending work; returns the account after it. `now`: the service clock (epoch ms). */
+export async function rollForward(store: Store, userId: string, account: Account, now: () => number, onStep: () => void = () => {}): Promise<Account> {
   let current = account;
   while (current.pending) {
     const pending = current.pending;
     try {
-      const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending) : await consumeStep(store, userId, current, pending);
+      const at = instantOfMs(now()).utc;
+      const commit = isReversePending(pending) ? await reverseStep(store, userId, current, pending, at) : await consumeStep(store, userId, current, pending, at);
       await commitUpkeep(store, commit);
       onStep();
       const { pending: next } = commit.account;
@@ -106,9 +110,9 @@ function committed(account: Account, commit: Commit): Account {
  * (a release dated its expiresAt). A pending lot or a hold is a step of its own: what it changes
  * (a lot's expiry now in the index, points given back) is then seen, in order, by the next step.
  */
-async function dueStep(store: Store, userId: string, account: Account, nowKey: string): Promise<Commit> {
+async function dueStep(store: Store, userId: string, account: Account, nowKey: string, at: string): Promise<Commit> {
   const due = await store.dueItems(userId, EXPIRE_BATCH + 1);
-  const base = { userId, expectVersion: account.version };
+  const base = { userId, expectVersion: account.version, at };
   const first = due[0];
   if (!first || first.key > nowKey) return { ...base, account: { pending: null, nextExpiry: first?.key ?? null } };
   if (first.kind === 'hold') {
@@ -160,10 +164,11 @@ async function dueStep(store: Store, userId: string, account: Account, nowKey: s
  * Records everything due at `nowKey`, a step per transaction; returns the account after it. A
  * release too large for one transaction leaves pending work: the caller rolls it forward first.
  */
-export async function expireDue(store: Store, userId: string, account: Account, nowKey: string): Promise<Account> {
+export async function expireDue(store: Store, userId: string, account: Account, now: number): Promise<Account> {
+  const { utc: at, sortKey: nowKey } = instantOfMs(now);
   let current = account;
   while (isDue(current, nowKey) && !current.pending) {
-    const commit = await dueStep(store, userId, current, nowKey);
+    const commit = await dueStep(store, userId, current, nowKey, at);
     await commitUpkeep(store, commit);
     current = committed(current, commit);
   }

@@ -124,3 +124,15 @@ export const telemetry = (): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGate
   logMetrics(metrics, { captureColdStartMetric: true }),
   requestLog(),
 ];
+
+/**
+ * One stream batch consumed (functions/stream.ts): events projected, and the age of its oldest
+ * record (the iterator age as this consumer sees it; Lambda's own IteratorAge metric is alarmed).
+ */
+export function noteStreamBatch(fields: { records: number; events: number; failed: boolean; oldestAgeMs: number; durationMs: number }): void {
+  metrics.addMetric('EventsProjected', MetricUnit.Count, fields.events);
+  metrics.addMetric('StreamRecordAge', MetricUnit.Milliseconds, fields.oldestAgeMs);
+  if (fields.failed) metrics.addMetric('StreamBatchFailures', MetricUnit.Count, 1);
+  (fields.failed ? logger.warn : logger.info).call(logger, 'stream batch', fields);
+  metrics.publishStoredMetrics();
+}

@@ -2,9 +2,11 @@
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { HistoryLatencySection, ThroughputRow } from './api.js';
 import type { AuthSection } from './auth.js';
+import { eventsMarkdown, type EventsSection } from './events.js';
 import { GOALS, type ColdStartSection } from './coldstart.js';
 import type { ContentionSection } from './contention.js';
 import { ON_DEMAND, type CostSection } from './cost.js';
+import { webhooksMarkdown, type WebhooksSection } from './webhooks.js';
 
 export interface Machine {
   cpu: string;
@@ -46,6 +48,8 @@ export interface Results {
   coldStart?: ColdStartSection;
   contention?: ContentionSection;
   auth?: AuthSection;
+  events?: EventsSection;
+  webhooks?: WebhooksSection;
   runtimeSeconds: number;
   errors: string[];
 }
@@ -171,6 +175,8 @@ export function markdown(r: Results): string {
     out.push('');
   }
 
+  if (r.events) out.push(...eventsMarkdown(r.events));
+  if (r.webhooks) out.push(...webhooksMarkdown(r.webhooks, yes, table));
   if (r.errors.length > 0) out.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
   return out.join('\n');
 }

@@ -11,12 +11,15 @@ declare module 'vitest' {
   }
 }
 
+/** Webhooks in the tests: 4 attempts 1 s apart, and no answer within 3 s counts as none, to keep them quick. */
+export const WEBHOOK_TEST_ENV = { WEBHOOK_RETRY_SCHEDULE: '1,1,1', WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: '3' };
+
 export default async function setup(project: TestProject) {
   const table = 'points-test';
   const dynamo = await startDynamo();
   try {
     await prepareTable(dynamo.url, table);
-    const api = await startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table, quiet: true, env: { AUTH_MODE: 'off' } });
+    const api = await startApi({ port: await freePort(), dynamoEndpoint: dynamo.url, table, quiet: true, env: { AUTH_MODE: 'off', ...WEBHOOK_TEST_ENV } });
     project.provide('apiUrl', api.url);
     project.provide('dynamoEndpoint', dynamo.url);
     project.provide('table', table);

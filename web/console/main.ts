@@ -5,6 +5,7 @@ import { byId, el, formatPoints } from './dom.js';
 import { clearErrors, pointsValue, showFieldError, showProblem, wireForm, type FieldErrors } from './forms.js';
 import { showLedger } from './ledger.js';
 import { loadToken, recentUsers, rememberUser, saveToken } from './session.js';
+import { showWebhooks } from './webhooks.js';
 import type { AddItem, Balance, Breakdown, LedgerPage, ReversalItem } from './types.js';
 
 const userInput = byId<HTMLInputElement>('who-user');
@@ -145,6 +146,8 @@ wireForm<ReversalItem>({
   send: post,
   done: (reversal) => afterWrite('reverse', `Reversed ${formatPoints(reversal.points)} points of spend ${reversal.spend}: ${breakdownText(reversal.breakdown)}.`),
 });
+
+byId('webhooks-load').addEventListener('click', () => void showWebhooks({ user: '', token: tokenInput.value.trim() }, say));
 
 tokenInput.value = caller.token;
 byId<HTMLInputElement>('add-timestamp').value = now();

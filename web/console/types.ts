@@ -8,3 +8,7 @@ export type Balance = Record<string, number>;
 
 /** A refusal from the API, or the console's own words when no answer came. */
 export type Problem = Pick<ApiProblem, 'status' | 'detail'> & Partial<ApiProblem>;
+
+export type { Webhook } from '../../lib/domain/webhooks/schemas.js';
+import type { DeliveryView } from '../../lib/domain/webhooks/schemas.js';
+export type DeliveryPage = { items: DeliveryView[]; nextCursor: string | null };
