@@ -11,14 +11,18 @@ import { openApiDocument } from '../lib/http/openapi.js';
 import { ROUTES } from '../lib/http/routes.js';
 import { ROOT } from '../scripts/stack.js';
 
-const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'hold', 'capture', 'release', 'openapi', 'docs', 'console'];
-const SCOPE_NAMES = ['points:read', 'points:spend', 'points:earn', 'points:admin', 'points:other', 'read'];
+const OPERATIONS: Operation[] = ['add', 'spend', 'balance', 'transactions', 'reverse', 'hold', 'capture', 'release', 'openapi', 'docs', 'console', 'events', 'statements'];
+const SCOPE_NAMES = ['points:read', 'points:spend', 'points:earn', 'points:events', 'points:admin', 'points:other', 'read'];
 const USERS = ['alice', 'bob', 'not a userId!'];
 const PAYERS = ['ACME', 'DANNON', 'acme'];
 
 /** SPEC's table, row by row: which scope lets `claims` do `operation` on `target`. */
-function modelAllows(claims: Claims, operation: Operation, pathUserId: string | undefined, bodyPayer: string | undefined): boolean {
+function modelAllows(claims: Claims, operation: Operation, pathUserId: string | undefined, bodyPayer: string | undefined, queryPayer?: string): boolean {
   if (['openapi', 'docs', 'console'].includes(operation)) return true;
+  // A payer's events and statements: its own payer with points:events (a missing payer is the query's 400), any with points:admin.
+  if (operation === 'events' || operation === 'statements') {
+    return claims.scope.includes('points:admin') || (claims.scope.includes('points:events') && claims.payer !== undefined && (queryPayer === undefined || queryPayer === claims.payer));
+  }
   const target = pathUserId ?? claims.sub;
   // The bare routes act on `sub`, which must then be a userId.
   if (target === undefined || (pathUserId === undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(target))) return false;
@@ -45,6 +49,7 @@ const requestArb = fc.record({
   operation: fc.constantFrom(...OPERATIONS),
   pathUserId: fc.option(fc.constantFrom(...USERS), { nil: undefined }),
   bodyPayer: fc.option(fc.constantFrom(...PAYERS), { nil: undefined }),
+  queryPayer: fc.option(fc.constantFrom(...PAYERS), { nil: undefined }),
 });
 
 describe('authorize (the rules) against the model of SPEC\'s table', () => {
@@ -52,8 +57,8 @@ describe('authorize (the rules) against the model of SPEC\'s table', () => {
     fc.assert(
       fc.property(claimsArb, requestArb, (claims, request) => {
         const grant = authorize(claims, request);
-        expect(grant.allowed).toBe(modelAllows(claims, request.operation, request.pathUserId, request.bodyPayer));
-        if (grant.allowed && !['openapi', 'docs', 'console'].includes(request.operation)) expect(grant.userId).toBe(request.pathUserId ?? claims.sub);
+        expect(grant.allowed).toBe(modelAllows(claims, request.operation, request.pathUserId, request.bodyPayer, request.queryPayer));
+        if (grant.allowed && !['openapi', 'docs', 'console', 'events', 'statements'].includes(request.operation)) expect(grant.userId).toBe(request.pathUserId ?? claims.sub);
       }),
       { numRuns: 3000 },
     );
@@ -62,7 +67,7 @@ describe('authorize (the rules) against the model of SPEC\'s table', () => {
   it('decides everything but the payer before the body: a route refusal holds whatever the body says', () => {
     fc.assert(
       fc.property(claimsArb, requestArb, fc.constantFrom(...PAYERS), (claims, request, otherPayer) => {
-        const early = routeAccess(claims, request.operation, request.pathUserId);
+        const early = routeAccess(claims, request.operation, request.pathUserId, request.queryPayer);
         if (!early.allowed) expect(authorize(claims, { ...request, bodyPayer: otherPayer }).allowed).toBe(false);
         // Only a partner's add waits for the body.
         if (early.allowed && early.payer !== undefined) expect(request.operation).toBe('add');

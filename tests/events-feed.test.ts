@@ -39,7 +39,14 @@ describe('GET /events', () => {
     });
     await writer;
     expect(written).toBe(60);
-    const all = await feedUntil(payer, (items) => items.filter((e) => e.type === 'points.added').length === 45);
+    await feedUntil(payer, (items) => items.filter((e) => e.type === 'points.added').length === 45);
+    // Every write was answered: once a second passes with nothing new, the consumer is done.
+    let all = (await readFeed(payer)).items;
+    for (let before = -1; before !== all.length; ) {
+      before = all.length;
+      await sleep(1000);
+      all = (await readFeed(payer)).items;
+    }
     const read = await Promise.all(readers);
     for (const { seen, cursor } of read) {
       const rest = (await readFeed(payer, cursor)).items;

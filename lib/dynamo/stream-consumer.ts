@@ -7,7 +7,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventsOf } from '../domain/events.js';
 import { throughOf, type EventsService } from '../service/events.js';
-import { noteStreamBatch } from '../telemetry/telemetry.js';
+import { logger, noteStreamBatch } from '../telemetry/telemetry.js';
 import { committedRecordOf } from './stream-records.js';
 
 /** A record not tried because an earlier one of its batch failed. */
@@ -42,7 +42,10 @@ export function streamHandler(events: EventsService) {
     noteStreamBatch({ records: event.Records.length, events: projected, failed, oldestAgeMs: oldest ? started - oldest * 1000 : 0, durationMs: Date.now() - started });
     // On AWS the batch's shard is not named: progress is the newest batch's (docs/events.md
     // "asOf"). The local feeder knows its shards and notes their progress itself.
-    if (latest && process.env.STREAM_PROGRESS !== 'feeder') await events.store.noteProgress('lambda', throughOf(Date.parse(latest)));
+    if (latest && process.env.STREAM_PROGRESS !== 'feeder') {
+      // Progress only moves asOf: a fault here must not fail (and replay) a projected batch.
+      await events.store.noteProgress('lambda', throughOf(Date.parse(latest))).catch((error: unknown) => logger.warn('stream progress not noted', { error }));
+    }
     return response as DynamoDBBatchResponse;
   };
 }
