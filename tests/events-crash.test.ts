@@ -70,9 +70,11 @@ describe('the stream consumer', () => {
     try {
       const users = Array.from({ length: 8 }, () => newUser('f'));
       const payers = Array.from({ length: 3 }, () => newPayer('F'));
-      await randomWorkload(http, 13, users, payers, 150);
+      // Smaller than the kill test's workload: with 30% of writes failing, a batch seldom gets far
+      // before its first failure, and is retried from there each time.
+      await randomWorkload(http, 13, users, payers, 60);
       const { balances, ledgers } = await settle(http, users);
-      const feeds = await expectFeeds(expectedEvents(ledgers), 180_000, reader);
+      const feeds = await expectFeeds(expectedEvents(ledgers), 360_000, reader);
       await expectStatements(feeds, balances, reader);
       expect(proxy.faults()).toBeGreaterThan(10);
     } finally {

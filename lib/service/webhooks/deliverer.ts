@@ -93,7 +93,8 @@ export class Deliverer {
     const times = this.startedAt.get(ref.subscriptionId) ?? new Set<{ at: number }>();
     times.add(at);
     this.startedAt.set(ref.subscriptionId, times);
-    const attempt = this.attempt(ref.subscriptionId, ref.id)
+    // A first attempt claims its delivery before a sweep may (it is due at ref.dueAt, later than now).
+    const attempt = this.attempt(ref.subscriptionId, ref.id, Math.max(Date.now(), ref.dueAt))
       .catch((error) => console.error(`webhook delivery ${ref.id}: ${(error as Error).message}`))
       .finally(() => {
         this.running.delete(attempt);
@@ -138,9 +139,8 @@ export class Deliverer {
   }
 
   /** One attempt of one delivery, if it is still due and nobody else has claimed it. */
-  async attempt(subscriptionId: string, id: string): Promise<void> {
+  async attempt(subscriptionId: string, id: string, claimedAt = Date.now()): Promise<void> {
     const lease = randomUUID();
-    const claimedAt = Date.now();
     const delivery = await this.store.claim(subscriptionId, id, claimedAt, claimedAt + this.leaseMs, lease);
     if (!delivery) return;
     const sub = await this.store.getSubscription(subscriptionId);

@@ -11,6 +11,14 @@ import type { WebhookStore } from './store.js';
 const CLOCK_SKEW_MS = 1_000;
 
 /**
+ * A new delivery is the scheduler's first attempt's alone for this long; only then may a sweep take
+ * it. Sweeps thus see a batch's deliveries whole (a batch write lands item by item) and never race
+ * the first attempts of a lane, so a healthy endpoint gets each user's events in sequence order; a
+ * first attempt that never happens (the process died) is a sweep's after it.
+ */
+export const FIRST_ATTEMPT_MS = 2_000;
+
+/**
  * The enabled subscriptions, as read at or after `createdAt`: exactly those an event committed then
  * must go to (a subscription receives events committed at or after its own creation). A list read
  * later than that instant serves again, so a backlog of records costs one query, not one each.
@@ -29,7 +37,7 @@ function subscriptionsAsOf(store: WebhookStore) {
 export async function scheduleDeliveries(store: WebhookStore, events: readonly PointsEvent[], now = Date.now(), subscriptions = subscriptionsAsOf(store)) {
   if (events.length === 0) return [];
   const subs = await subscriptions(Math.max(...events.map((event) => Date.parse(event.createdAt))));
-  const deliveries = events.flatMap((event) => subs.filter((sub) => matches(sub, event)).map((sub) => newDelivery(sub, event, now)));
+  const deliveries = events.flatMap((event) => subs.filter((sub) => matches(sub, event)).map((sub) => newDelivery(sub, event, now + FIRST_ATTEMPT_MS)));
   return store.schedule(deliveries);
 }
 
