@@ -8,7 +8,7 @@ import { ApiError } from '../lib/domain/errors.js';
 import { createClient } from '../lib/dynamo/client.js';
 import { DynamoWebhookStore, ensureWebhookTable } from '../lib/dynamo/webhooks.js';
 import { Deliverer } from '../lib/service/webhooks/deliverer.js';
-import { scheduleDeliveries } from '../lib/service/webhooks/fanout.js';
+import { FIRST_ATTEMPT_MS, scheduleDeliveries } from '../lib/service/webhooks/fanout.js';
 import { WebhookService } from '../lib/service/webhooks/subscriptions.js';
 import { startDeliverer, type Running } from '../scripts/stack.js';
 import { WEBHOOK_TEST_ENV } from './support/global-setup.js';
@@ -83,7 +83,8 @@ describe('a stage', () => {
     const [event] = eventsOf(addRecord(newUser('wt'), 1, 'STAGE', 5));
     await scheduleDeliveries(store, [event!]);
     const deliverer = new Deliverer(store, { schedule: [], mode: 'stage', timeoutMs: 3000 });
-    await deliverer.sweep();
+    // As a sweep once the first attempt's turn is over.
+    await deliverer.sweep(Date.now() + FIRST_ATTEMPT_MS);
     await deliverer.drain();
     const [delivery] = (await store.listDeliveries(sub.id, undefined, 10)).items;
     expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatus: null });
