@@ -2,39 +2,48 @@
 // touches. Derived only from what was committed (a record read back from the table's stream), so
 // the same record always gives the same events, with the same ids, however often it is seen.
 import * as z from 'zod/mini';
+import { MAX_FEED_CURSOR_LENGTH } from './feed.js';
+import { payerSchema } from './schemas/add.js';
+import { MAX_POINTS, MAX_TIMESTAMP_LENGTH, PAGE_LIMIT, ledgerIdMeta, pointsMeta, userIdSchema } from './schemas/fields.js';
 import type { LedgerItem } from './schemas/responses.js';
 
 export const EVENT_TYPES = ['points.added', 'points.deducted', 'points.spent', 'points.reversed', 'points.expired', 'points.held', 'points.released'] as const;
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof eventTypeSchema>;
 
-const dateTime = (description: string) => z.string().check(z.meta({ format: 'date-time', description }));
-const integer = (description: string) => z.number().check(z.meta({ type: 'integer', format: 'int64', description }));
+const dateTime = (description: string) => z.string().check(z.meta({ format: 'date-time', maxLength: MAX_TIMESTAMP_LENGTH, description }));
+const ledgerId = (description?: string) => z.string().check(z.meta({ ...ledgerIdMeta, ...(description ? { description } : {}) }));
+
+/** `<userId>.<item id>.<n>`: at most 64 + 1 + 25 + 1 + 4 characters (see eventsOf). */
+export const MAX_EVENT_ID_LENGTH = 128;
+const ITEM_TYPES = ['add', 'spend', 'expire', 'reversal', 'hold', 'release'] as const satisfies readonly LedgerItem['type'][];
+/** No cap in code besides the number type: a user's sequence numbers count up from 1. */
+const sequenceMeta = { type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 
 export const eventSchema = z.object({
-  id: z.string().check(z.maxLength(128), z.meta({ description: 'The same wherever and however often the event is seen: receivers dedupe by it.' })),
+  id: z.string().check(z.maxLength(MAX_EVENT_ID_LENGTH), z.meta({ description: 'The same wherever and however often the event is seen: receivers dedupe by it.' })),
   type: eventTypeSchema,
   createdAt: dateTime('When the ledger item was recorded, by the service clock, in UTC.'),
-  userId: z.string(),
-  payer: z.string(),
-  points: integer("This payer's part of the item, signed as in the item."),
-  sequence: integer("The item's position in the user's ledger (1 for the first item)."),
+  userId: userIdSchema,
+  payer: payerSchema,
+  points: z.number().check(z.meta({ ...pointsMeta(-MAX_POINTS, MAX_POINTS), description: "This payer's part of the item, signed as in the item." })),
+  sequence: z.number().check(z.meta({ ...sequenceMeta, description: "The item's position in the user's ledger (1 for the first item)." })),
   transaction: z.object({
-    id: z.string(),
-    type: z.string(),
+    id: ledgerId(),
+    type: z.enum(ITEM_TYPES),
     timestamp: dateTime("The ledger item's timestamp."),
-    spend: z.optional(z.string()),
-    hold: z.optional(z.string()),
-    lot: z.optional(z.string()),
-    expiresAt: z.optional(z.string()),
-    availableAt: z.optional(z.string()),
+    spend: z.optional(ledgerId('A reversal: the spend it gives back.')),
+    hold: z.optional(ledgerId('A release, or a spend that captured a hold: the hold.')),
+    lot: z.optional(ledgerId('An expiry: the add whose lot expired.')),
+    expiresAt: z.optional(dateTime('An add: when its lot expires, if it does.')),
+    availableAt: z.optional(dateTime('An add: when its lot becomes spendable, if it was added pending.')),
   }),
 });
 export type PointsEvent = z.infer<typeof eventSchema>;
 
 export const feedPageSchema = z.object({
-  items: z.array(eventSchema),
-  nextCursor: z.string().check(z.meta({ description: 'Always given: called later, it returns what arrived since.' })),
+  items: z.array(eventSchema).check(z.meta({ maxItems: PAGE_LIMIT.maximum })),
+  nextCursor: z.string().check(z.meta({ maxLength: MAX_FEED_CURSOR_LENGTH, description: 'Always given: called later, it returns what arrived since.' })),
   hasMore: z.boolean().check(z.meta({ description: 'True when more events are readable now.' })),
 });
 

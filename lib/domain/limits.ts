@@ -1,6 +1,9 @@
 // Bounds the service enforces in code rather than in a schema, each in one place: the code that
 // enforces it imports it from here, and the response schemas state it for /openapi.json.
 
+/** SPEC: 16384 bytes of body is still accepted, one more is not (lib/http/handler.ts). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 /** One account item holds every payer's balance, so DynamoDB's 400 KB item limit caps them. */
 export const MAX_PAYER_BYTES = 200_000;
 /** What each payer costs in that item besides its name's UTF-8 bytes. */

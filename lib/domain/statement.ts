@@ -2,6 +2,8 @@
 // events by type, per UTC day of createdAt and over all time, and outstanding from them.
 import * as z from 'zod/mini';
 import type { EventType, PointsEvent } from './events.js';
+import { payerSchema } from './schemas/add.js';
+import { MAX_POINTS, MAX_TIMESTAMP_LENGTH, pointsMeta } from './schemas/fields.js';
 
 export const COUNTERS = ['added', 'deducted', 'spent', 'reversed', 'expired', 'held', 'released'] as const;
 export type Counter = (typeof COUNTERS)[number];
@@ -34,18 +36,26 @@ export function sumCounters(parts: readonly Partial<Counters>[]): Counters {
 /** SPEC: the points of P that users still hold, available, held or pending. */
 export const outstandingOf = (c: Counters) => c.added - c.deducted - c.spent + c.reversed - c.expired;
 
-const integer = (description?: string) => z.number().check(z.meta({ type: 'integer', format: 'int64', ...(description ? { description } : {}) }));
-const countersShape = Object.fromEntries(COUNTERS.map((counter) => [counter, integer()])) as Record<Counter, ReturnType<typeof integer>>;
-const date = (description: string) => z.string().check(z.meta({ format: 'date', description }));
+/** Longest statement: 366 days counting both ends. */
+export const MAX_STATEMENT_DAYS = 366;
+
+/**
+ * A counter sums magnitudes over every user of the payer, so no balance bounds it; read back as a
+ * JavaScript number (DynamoDB's unmarshalling refuses a larger one), it stays within MAX_POINTS.
+ */
+const counter = () => z.number().check(z.meta(pointsMeta(0, MAX_POINTS)));
+const countersShape = Object.fromEntries(COUNTERS.map((name) => [name, counter()])) as Record<Counter, ReturnType<typeof counter>>;
+const DAY_LENGTH = 'YYYY-MM-DD'.length;
+const date = (description: string) => z.string().check(z.meta({ format: 'date', minLength: DAY_LENGTH, maxLength: DAY_LENGTH, description }));
 
 export const statementSchema = z.object({
-  payer: z.string(),
+  payer: payerSchema,
   from: date('First UTC day, included.'),
   to: date('Last UTC day, included.'),
-  asOf: z.string().check(z.meta({ format: 'date-time', description: 'Every event recorded at or before this instant is counted (later ones may be too).' })),
-  days: z.array(z.object({ date: date('A UTC day of the range with any event.'), ...countersShape })),
+  asOf: z.string().check(z.meta({ format: 'date-time', maxLength: MAX_TIMESTAMP_LENGTH, description: 'Every event recorded at or before this instant is counted (later ones may be too).' })),
+  days: z.array(z.object({ date: date('A UTC day of the range with any event.'), ...countersShape })).check(z.meta({ maxItems: MAX_STATEMENT_DAYS })),
   totals: z.object(countersShape),
-  outstanding: integer('Over all time: added - deducted - spent + reversed - expired.'),
+  outstanding: z.number().check(z.meta({ ...pointsMeta(-MAX_POINTS, MAX_POINTS), description: 'Over all time: added - deducted - spent + reversed - expired.' })),
 });
 export type Statement = z.infer<typeof statementSchema>;
 

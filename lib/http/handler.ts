@@ -14,13 +14,11 @@ import { header } from './headers.js';
 import type { Route } from './routes.js';
 import { idempotencyKeySchema, userIdSchema } from '../domain/schemas/fields.js';
 import type { Idempotency, Reply } from '../domain/idempotency.js';
+import { MAX_BODY_BYTES } from '../domain/limits.js';
 import { NO_STORE, PROBLEM_TYPE, failClosed, problemJson, type Event, type Response } from './problem.js';
 import { noteUserId, telemetry } from '../telemetry/telemetry.js';
 
 type ZodType = z.core.$ZodType;
-
-/** SPEC: 16384 bytes is still accepted, one more is not. */
-export const MAX_BODY_BYTES = 16 * 1024;
 
 const JSON_TYPE = 'application/json';
 

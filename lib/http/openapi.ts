@@ -30,7 +30,7 @@ import { feedPageSchema } from '../domain/events.js';
 import { statementSchema } from '../domain/statement.js';
 import { PUBLIC_OPERATIONS, SCOPES, scopesFor } from '../auth/access.js';
 import { ALGORITHMS, LEEWAY_SECONDS } from '../auth/jwt.js';
-import { MAX_BODY_BYTES } from './handler.js';
+import { MAX_BODY_BYTES } from '../domain/limits.js';
 import { PROBLEM_TYPE, RETRY_AFTER_SECONDS } from './problem.js';
 import { ROUTES, isApiRoute, type PageOperation, type Route } from './routes.js';
 

@@ -1,10 +1,10 @@
 // The bodies of POST holds, capture and release (SPEC "Holds and pending points").
 import * as z from 'zod/mini';
-import { isInteger } from './fields.js';
+import { MAX_POINTS, isInteger, pointsMeta } from './fields.js';
 import { timestampSchema } from './add.js';
 
 const positive = (description: string) =>
-  z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive'), z.meta({ type: 'integer', exclusiveMinimum: 0, description }));
+  z.number().check(isInteger(), z.refine((n) => n > 0, 'must be positive'), z.meta({ ...pointsMeta(1, MAX_POINTS), description }));
 
 /** How long a hold may run: SPEC's default and bound (the service checks them against its clock). */
 export const HOLD_DEFAULT_MS = 7 * 24 * 3600 * 1000;

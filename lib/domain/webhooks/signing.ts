@@ -14,6 +14,8 @@ export interface StoredSecret {
 }
 
 export const newSecret = (): string => `${PREFIX}${randomBytes(32).toString('base64')}`;
+/** What newSecret gives: the prefix and 32 bytes in base64 (43 characters and one `=`). */
+export const secretMeta = { pattern: `^${PREFIX}[A-Za-z0-9+/]{43}=$`, minLength: PREFIX.length + 44, maxLength: PREFIX.length + 44 } as const;
 
 export function signOne(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.slice(PREFIX.length), 'base64');

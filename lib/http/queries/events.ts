@@ -1,19 +1,19 @@
 // The queries of GET /events and GET /statements (SPEC "Events and statements").
 import * as z from 'zod/mini';
+import { MAX_FEED_CURSOR_LENGTH } from '../../domain/feed.js';
+import { MAX_STATEMENT_DAYS } from '../../domain/statement.js';
 import { payerSchema } from '../../domain/schemas/add.js';
 import { limitSchema } from './transactions.js';
 
 export const eventsQuerySchema = z.object({
   payer: payerSchema,
   limit: limitSchema,
-  cursor: z.optional(z.string().check(z.maxLength(2048))).check(z.meta({ description: 'nextCursor of the previous page of this payer: resumes exactly after it.' })),
+  cursor: z.optional(z.string().check(z.maxLength(MAX_FEED_CURSOR_LENGTH))).check(z.meta({ description: 'nextCursor of the previous page of this payer: resumes exactly after it.' })),
 });
 
-/** Longest statement: 366 days counting both ends. */
-export const MAX_STATEMENT_DAYS = 366;
-
 const isDay = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
-const daySchema = z.string().check(z.refine(isDay, 'must be a UTC day YYYY-MM-DD'), z.meta({ format: 'date' }));
+const DAY_LENGTH = 'YYYY-MM-DD'.length;
+const daySchema = z.string().check(z.refine(isDay, 'must be a UTC day YYYY-MM-DD'), z.meta({ format: 'date', minLength: DAY_LENGTH, maxLength: DAY_LENGTH }));
 const daysBetween = (from: string, to: string) => (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
 
 export const statementsQuerySchema = z
