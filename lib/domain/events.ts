@@ -2,7 +2,7 @@
 // touches. Derived only from what was committed (a record read back from the table's stream), so
 // the same record always gives the same events, with the same ids, however often it is seen.
 import * as z from 'zod/mini';
-import { MAX_FEED_CURSOR_LENGTH } from './feed.js';
+import { MAX_FEED_CURSOR_LENGTH } from './limits.js';
 import { payerSchema } from './schemas/add.js';
 import { MAX_POINTS, MAX_TIMESTAMP_LENGTH, PAGE_LIMIT, ledgerIdMeta, pointsMeta, userIdSchema } from './schemas/fields.js';
 import type { LedgerItem } from './schemas/responses.js';

@@ -6,8 +6,6 @@ import { createHash } from 'node:crypto';
 /** Shards per payer: 5,000 events/s over 32 keys is 157 per key (docs/events.md "Capacity"). */
 export const FEED_SHARDS = 32;
 
-/** The longest feed cursor GET /events takes: one position (a safe integer) per shard, in base64url, and a checksum take about 750. */
-export const MAX_FEED_CURSOR_LENGTH = 2048;
 
 /** The shard of a user's events in every payer's feed and counters. */
 export const feedShard = (userId: string) => createHash('sha256').update(userId).digest().readUInt32BE(0) % FEED_SHARDS;

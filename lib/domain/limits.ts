@@ -16,3 +16,6 @@ export const MAX_PAYERS_PER_USER = Math.floor(MAX_PAYER_BYTES / (1 + PAYER_OVERH
  * field's path may quote client input, such as an unknown key of a 16 KiB body.
  */
 export const PROBLEM_LIMITS = { detail: 2048, errors: 100, path: 256, message: 512 } as const;
+
+/** The longest feed cursor GET /events takes: one position (a safe integer) per shard, in base64url, and a checksum take about 750. */
+export const MAX_FEED_CURSOR_LENGTH = 2048;

@@ -4,7 +4,7 @@ import { MAX_BODY_BYTES } from '../limits.js';
 import { EVENT_TYPES, MAX_EVENT_ID_LENGTH, eventTypeSchema } from '../events.js';
 import { MAX_PAYER_LENGTH, payerSchema as ledgerPayerSchema } from '../schemas/add.js';
 import { MAX_CURSOR_LENGTH, MAX_TIMESTAMP_LENGTH, PAGE_LIMIT } from '../schemas/fields.js';
-import { secretMeta } from './signing.js';
+import { secretMeta } from './secret.js';
 
 /** SPEC: a payer is 1-128 characters with no control characters. */
 const payerSchema = z.string().check(

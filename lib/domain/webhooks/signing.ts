@@ -2,8 +2,7 @@
 // bytes; a signature is "v1," and the base64 HMAC-SHA256 of "<id>.<timestamp>.<body>", one per
 // valid secret, space separated, so a receiver holding either secret verifies during a rotation.
 import { createHmac, randomBytes } from 'node:crypto';
-
-const PREFIX = 'whsec_';
+import { SECRET_PREFIX as PREFIX } from './secret.js';
 /** SPEC: the previous secret keeps signing beside the new one for 24 hours. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
@@ -14,8 +13,6 @@ export interface StoredSecret {
 }
 
 export const newSecret = (): string => `${PREFIX}${randomBytes(32).toString('base64')}`;
-/** What newSecret gives: the prefix and 32 bytes in base64 (43 characters and one `=`). */
-export const secretMeta = { pattern: `^${PREFIX}[A-Za-z0-9+/]{43}=$`, minLength: PREFIX.length + 44, maxLength: PREFIX.length + 44 } as const;
 
 export function signOne(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.slice(PREFIX.length), 'base64');

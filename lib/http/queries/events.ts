@@ -1,6 +1,6 @@
 // The queries of GET /events and GET /statements (SPEC "Events and statements").
 import * as z from 'zod/mini';
-import { MAX_FEED_CURSOR_LENGTH } from '../../domain/feed.js';
+import { MAX_FEED_CURSOR_LENGTH } from '../../domain/limits.js';
 import { MAX_STATEMENT_DAYS } from '../../domain/statement.js';
 import { payerSchema } from '../../domain/schemas/add.js';
 import { limitSchema } from './transactions.js';
